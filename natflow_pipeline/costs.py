@@ -1,0 +1,85 @@
+"""The gold table: NAT cost per day x team x account x region x direction x destination class.
+
+Its core columns are a contract other tools read (see README, "team_daily_costs contract").
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import polars as pl
+
+from natflow_pipeline.pricing import PriceBook
+
+HourlyAllocation = Literal["proportional", "even", "none"]
+HOURS_PER_DAY = 24
+
+GROUP_KEYS: tuple[str, ...] = (
+    "usage_date",
+    "team",
+    "account_id",
+    "source_account_id",
+    "region",
+    "interface_id",
+    "direction",
+    "destination_class",
+    "aws_service",
+)
+
+SCHEMA: dict[str, pl.DataType] = {
+    "usage_date": pl.Date,
+    "team": pl.String,
+    "account_id": pl.String,
+    "source_account_id": pl.String,
+    "region": pl.String,
+    "interface_id": pl.String,
+    "direction": pl.String,
+    "destination_class": pl.String,
+    "aws_service": pl.String,
+    "flows": pl.Int64,
+    "bytes": pl.Int64,
+    "gb": pl.Float64,
+    "data_processing_usd": pl.Float64,
+    "hourly_usd": pl.Float64,
+    "total_usd": pl.Float64,
+}
+
+
+def team_daily_costs(
+    enriched: pl.DataFrame, prices: PriceBook, hourly_allocation: HourlyAllocation = "proportional"
+) -> pl.DataFrame:
+    """Aggregate enriched NAT rows and price them.
+
+    Data processing is billed per GB in both directions, so every kept row's bytes count. A
+    gateway's hourly charge (24 hours for each interface seen that day) is shared among the rows of
+    that interface: by bytes (proportional), equally, or not at all.
+    """
+    grouped = enriched.group_by(GROUP_KEYS).agg(
+        pl.len().cast(pl.Int64).alias("flows"), pl.col("bytes").sum().cast(pl.Int64).alias("bytes")
+    )
+    regions = grouped["region"].unique().drop_nulls().to_list()
+    price_table = pl.DataFrame(
+        {
+            "region": regions,
+            "_per_gb": [prices.per_gb(r) for r in regions],
+            "_per_hour": [prices.per_hour(r) for r in regions],
+        },
+        schema={"region": pl.String, "_per_gb": pl.Float64, "_per_hour": pl.Float64},
+    )
+    gateway = ["usage_date", "interface_id", "region"]
+    gateway_day_usd = pl.col("_per_hour") * HOURS_PER_DAY
+    share = {
+        "proportional": pl.col("bytes") / pl.col("bytes").sum().over(gateway),
+        "even": pl.lit(1.0) / pl.len().over(gateway),
+        "none": pl.lit(0.0),
+    }[hourly_allocation]
+    gb = pl.col("bytes") / prices.billing_gb_bytes
+    return (
+        grouped.join(price_table, on="region", how="left")
+        .with_columns(gb.alias("gb"), (gb * pl.col("_per_gb")).alias("data_processing_usd"))
+        .with_columns((gateway_day_usd * share).fill_nan(0.0).alias("hourly_usd"))
+        .with_columns((pl.col("data_processing_usd") + pl.col("hourly_usd")).alias("total_usd"))
+        .select(list(SCHEMA))
+        .cast(SCHEMA)
+        .sort(GROUP_KEYS, nulls_last=True)
+    )

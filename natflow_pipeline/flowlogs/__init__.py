@@ -1,0 +1,1 @@
+"""Reading AWS VPC Flow Log deliveries: fields, object layout, parsing and the NAT filter."""

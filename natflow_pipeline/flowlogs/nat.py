@@ -1,0 +1,101 @@
+"""Which flow log rows are NAT translations, which side is internal, and which way bytes went.
+
+On a NAT gateway's interface every connection appears four times. Only the two client-side legs
+show a translation (``srcaddr != pkt-srcaddr`` or ``dstaddr != pkt-dstaddr``):
+client->NAT, where ``pkt-dstaddr`` is the true destination, and NAT->client, where
+``pkt-srcaddr`` is the true source. Keeping exactly those counts each byte once; summing all four
+doubles it (AWS VPC User Guide, "Flow log record examples", NAT gateway section).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timezone
+
+import polars as pl
+
+from natflow_pipeline.addresses import address_keys, cidr_bounds
+
+#: Address space a company's own hosts live in when nothing else is configured.
+DEFAULT_INTERNAL_CIDRS: tuple[str, ...] = (
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "fc00::/7",
+)
+
+#: Why a row was filtered (kept rows have no outcome); the order is the order of the tests.
+NO_DATA = "no_data"
+OTHER_DAY = "other_day"
+NON_NAT = "non_nat"
+KEPT = "kept"
+OUTCOMES = (KEPT, NON_NAT, NO_DATA, OTHER_DAY)
+
+EGRESS = "egress"
+INGRESS = "ingress"
+
+
+def is_translated() -> pl.Expr:
+    """True on the client-side legs of a NAT connection (null-safe: a missing address is no match)."""
+    src_changed = pl.col("srcaddr").ne_missing(pl.col("pkt_srcaddr"))
+    dst_changed = pl.col("dstaddr").ne_missing(pl.col("pkt_dstaddr"))
+    return src_changed | dst_changed
+
+
+def classify(rows: pl.DataFrame, day: date | None) -> pl.DataFrame:
+    """Add ``outcome``: kept, or why the row is filtered (no data, another day, not translated).
+
+    NODATA/SKIPDATA rows carry no addresses; rows whose ``start`` falls outside ``day`` belong to
+    another partition (the previous day's late records, or the next day's).
+    """
+    no_data = pl.col("log_status").is_in(["NODATA", "SKIPDATA"]) if "log_status" in rows.columns else pl.lit(False)
+    no_data = no_data | pl.all_horizontal([pl.col(c).is_null() for c in ("srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr")])
+    outcome = pl.when(no_data).then(pl.lit(NO_DATA))
+    if day is not None:
+        lo, hi = day_bounds(day)
+        outcome = outcome.when(~pl.col("start").is_between(lo, hi, closed="left")).then(pl.lit(OTHER_DAY))
+    outcome = outcome.when(~is_translated()).then(pl.lit(NON_NAT)).otherwise(pl.lit(KEPT))
+    return rows.with_columns(outcome.alias("outcome"))
+
+
+def day_bounds(day: date) -> tuple[int, int]:
+    """[start, end) of a UTC day in epoch seconds, the unit of the ``start`` field."""
+    lo = int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
+    return lo, lo + 86_400
+
+
+def orient(nat: pl.DataFrame, internal_cidrs: Sequence[str] = DEFAULT_INTERNAL_CIDRS) -> pl.DataFrame:
+    """Add ``direction``, ``internal_addr`` and ``external_addr`` to translated rows.
+
+    The internal side is the true address in the company's space; egress when it is the source.
+    When both or neither true address is internal (a private NAT, or public space the company
+    owns but did not list), the leg's shape decides: the client->NAT leg rewrote the destination.
+    """
+    src_internal = _in_cidrs(nat["pkt_srcaddr"], internal_cidrs)
+    dst_internal = _in_cidrs(nat["pkt_dstaddr"], internal_cidrs)
+    client_to_nat = pl.col("dstaddr").ne_missing(pl.col("pkt_dstaddr"))
+    egress = (
+        pl.when(src_internal & ~dst_internal)
+        .then(True)
+        .when(dst_internal & ~src_internal)
+        .then(False)
+        .otherwise(client_to_nat)
+    )
+    return nat.with_columns(
+        pl.when(egress).then(pl.lit(EGRESS)).otherwise(pl.lit(INGRESS)).alias("direction"),
+        pl.when(egress).then(pl.col("pkt_srcaddr")).otherwise(pl.col("pkt_dstaddr")).alias("internal_addr"),
+        pl.when(egress).then(pl.col("pkt_dstaddr")).otherwise(pl.col("pkt_srcaddr")).alias("external_addr"),
+    )
+
+
+def _in_cidrs(addresses: pl.Series, cidrs: Sequence[str]) -> pl.Series:
+    distinct = addresses.unique()
+    keys = address_keys(distinct)
+    inside = pl.lit(False)
+    for cidr in cidrs:
+        first, last, _ = cidr_bounds(cidr)
+        inside = inside | pl.col("key").is_between(pl.lit(first, dtype=pl.UInt128), pl.lit(last, dtype=pl.UInt128))
+    lookup = pl.DataFrame({"addr": distinct, "key": keys}).with_columns(inside.fill_null(False).alias("inside"))
+    joined = pl.DataFrame({"addr": addresses}).join(lookup, on="addr", how="left", maintain_order="left", nulls_equal=True)
+    return joined["inside"].fill_null(False)

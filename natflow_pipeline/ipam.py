@@ -1,0 +1,197 @@
+"""The company's IPAM (NetBox prefixes and IP addresses) as a team lookup table.
+
+NetBox does not inherit tenants: teams usually set theirs on a container and leave the subnets that
+automation creates bare. So each entry gets an *effective* team: its own, or (inheritance on, the
+default) that of its nearest enclosing prefix that has one. The same holds for the source account
+(the AWS account that owns the address space), which flow logs cannot tell behind a shared NAT.
+An IP address object with a team beats every prefix.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from natflow_pipeline.addresses import Owned, cidr_bounds, flatten
+
+UNATTRIBUTED = "unattributed"
+
+#: The columns of the ``ipam_prefixes`` snapshot table (one row per NetBox prefix or address).
+SNAPSHOT_SCHEMA: dict[str, pl.DataType] = {
+    "kind": pl.String,  # "prefix" | "ip_address"
+    "netbox_id": pl.Int64,
+    "prefix": pl.String,  # CIDR; an address object as /32 or /128
+    "family": pl.Int8,
+    "status": pl.String,
+    "vrf": pl.String,
+    "tenant": pl.String,
+    "tenant_group": pl.String,
+    "team": pl.String,  # the entry's own team (per TeamSource); null when it names none
+    "source_account_id": pl.String,
+    "effective_team": pl.String,
+    "effective_source_account_id": pl.String,
+    "team_inherited_from": pl.String,  # the prefix the effective team came from, when inherited
+}
+
+#: What the enrichment join carries from the matched IPAM entry.
+MATCH_SCHEMA: dict[str, pl.DataType] = {
+    "team": pl.String,
+    "source_account_id": pl.String,
+    "ipam_prefix": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class TeamSource:
+    """Which NetBox attribute names the team: ``tenant`` (default), ``tenant_group``,
+    ``custom_field:<name>`` or ``tag:<prefix>`` (a tag such as ``team:payments``)."""
+
+    spec: str = "tenant"
+
+    def team_of(self, entry: Mapping[str, Any]) -> str | None:
+        kind, _, arg = self.spec.partition(":")
+        if kind == "tenant":
+            return _name(entry.get("tenant"))
+        if kind == "tenant_group":
+            return _name((entry.get("tenant") or {}).get("group"))
+        if kind == "custom_field":
+            value = (entry.get("custom_fields") or {}).get(arg)
+            return str(value) if value not in (None, "") else None
+        if kind == "tag":
+            for tag in entry.get("tags") or []:
+                label = tag.get("name") or tag.get("slug") or ""
+                if label.startswith(arg):
+                    return label[len(arg) :]
+            return None
+        raise ValueError(f"unknown team source {self.spec!r}: expected tenant, tenant_group, custom_field:<name> or tag:<prefix>")
+
+
+def _name(obj: Mapping[str, Any] | None) -> str | None:
+    return None if not obj else obj.get("name") or obj.get("slug")
+
+
+def load_export(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """A NetBox-shaped export: ``{"prefixes": [...], "ip_addresses": [...], "tenants": [...]}``,
+    each list as NetBox's REST API returns it (``/api/ipam/prefixes/`` results and so on)."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"IPAM export {path}: cannot read JSON: {exc}") from exc
+    missing = [k for k in ("prefixes", "ip_addresses") if not isinstance(data.get(k), list)]
+    if missing:
+        raise ValueError(f"IPAM export {path}: expected lists {missing} (NetBox API results)")
+    return data
+
+
+def snapshot(
+    prefixes: Iterable[Mapping[str, Any]],
+    ip_addresses: Iterable[Mapping[str, Any]],
+    tenants: Iterable[Mapping[str, Any]] = (),
+    team_source: TeamSource = TeamSource(),
+    account_field: str = "aws_account_id",
+    inherit: bool = True,
+) -> pl.DataFrame:
+    """One row per prefix and IP address object, with its own and its effective team."""
+    groups = {t.get("id"): (t.get("group") or None) for t in tenants}
+    rows = [_row("prefix", p, p["prefix"], team_source, account_field, groups) for p in prefixes]
+    rows += [
+        _row("ip_address", a, _host_cidr(a["address"]), team_source, account_field, groups) for a in ip_addresses
+    ]
+    _resolve_inheritance(rows, inherit)
+    frame = pl.DataFrame(rows, schema=SNAPSHOT_SCHEMA, orient="row") if rows else pl.DataFrame(schema=SNAPSHOT_SCHEMA)
+    return frame.sort("family", "prefix", "kind", "netbox_id")
+
+
+def _host_cidr(address: str) -> str:
+    ip = ipaddress.ip_interface(address).ip
+    return f"{ip}/{ip.max_prefixlen}"
+
+
+def _row(
+    kind: str,
+    entry: Mapping[str, Any],
+    cidr: str,
+    team_source: TeamSource,
+    account_field: str,
+    groups: Mapping[Any, Any],
+) -> dict[str, Any]:
+    tenant = dict(entry.get("tenant") or {})
+    if tenant and "group" not in tenant and tenant.get("id") in groups:
+        tenant["group"] = groups[tenant.get("id")]
+    enriched = {**entry, "tenant": tenant or None}
+    account = (entry.get("custom_fields") or {}).get(account_field)
+    net = ipaddress.ip_network(cidr, strict=False)
+    status = entry.get("status")
+    return {
+        "kind": kind,
+        "netbox_id": entry.get("id"),
+        "prefix": str(net),
+        "family": net.version,
+        "status": status.get("value") if isinstance(status, Mapping) else status,
+        "vrf": _name(entry.get("vrf")),
+        "tenant": _name(tenant or None),
+        "tenant_group": _name(tenant.get("group")) if tenant else None,
+        "team": team_source.team_of(enriched),
+        "source_account_id": str(account) if account not in (None, "") else None,
+    }
+
+
+def _resolve_inheritance(rows: list[dict[str, Any]], inherit: bool) -> None:
+    """Fill effective_* from the nearest enclosing *prefix* that has a value (O(n x prefix length))."""
+    teams = {r["prefix"]: r["team"] for r in rows if r["kind"] == "prefix" and r["team"]}
+    accounts = {r["prefix"]: r["source_account_id"] for r in rows if r["kind"] == "prefix" and r["source_account_id"]}
+    for row in rows:
+        row["effective_team"], row["team_inherited_from"] = row["team"], None
+        row["effective_source_account_id"] = row["source_account_id"]
+        if not inherit:
+            continue
+        if row["effective_team"] is None:
+            source = _nearest_ancestor(row["prefix"], teams)
+            if source:
+                row["effective_team"], row["team_inherited_from"] = teams[source], source
+        if row["effective_source_account_id"] is None:
+            source = _nearest_ancestor(row["prefix"], accounts)
+            if source:
+                row["effective_source_account_id"] = accounts[source]
+
+
+def _nearest_ancestor(cidr: str, table: Mapping[str, str]) -> str | None:
+    net = ipaddress.ip_network(cidr)
+    for length in range(net.prefixlen - 1, -1, -1):
+        parent = str(net.supernet(new_prefix=length))
+        if parent in table:
+            return parent
+    return None
+
+
+def lookup_intervals(snapshot_frame: pl.DataFrame) -> pl.DataFrame:
+    """Flatten a snapshot into non-overlapping intervals for :func:`longest_prefix_match`.
+
+    Entries without an effective team still take part: a bare subnet (inheritance off) is a hole
+    that maps to ``unattributed`` rather than falling through to a parent it does not belong to.
+    """
+    owned = []
+    for row in snapshot_frame.iter_rows(named=True):
+        if row["kind"] == "ip_address" and row["effective_team"] is None:
+            continue  # an address object without a team overrides nothing
+        first, last, length = cidr_bounds(row["prefix"])
+        owned.append(
+            Owned(
+                first,
+                last,
+                length,
+                rank=1 if row["kind"] == "ip_address" else 0,
+                payload={
+                    "team": row["effective_team"],
+                    "source_account_id": row["effective_source_account_id"],
+                    "ipam_prefix": row["prefix"],
+                },
+            )
+        )
+    return flatten(owned, MATCH_SCHEMA)
