@@ -46,11 +46,14 @@ def is_translated() -> pl.Expr:
 def classify(rows: pl.DataFrame, day: date | None) -> pl.DataFrame:
     """Add ``outcome``: kept, or why the row is filtered (no data, another day, not translated).
 
-    NODATA/SKIPDATA rows carry no addresses; rows whose ``start`` falls outside ``day`` belong to
+    NODATA/SKIPDATA rows carry no addresses (nor does a row with ``-`` in an address, ``start`` or
+    ``bytes``); rows whose ``start`` falls outside ``day`` belong to
     another partition (the previous day's late records, or the next day's).
     """
     no_data = pl.col("log_status").is_in(["NODATA", "SKIPDATA"]) if "log_status" in rows.columns else pl.lit(False)
-    no_data = no_data | pl.all_horizontal([pl.col(c).is_null() for c in ("srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr")])
+    # A row that lacks an address, its start or its bytes cannot be placed or attributed.
+    needed = [c for c in ("srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr", "start", "bytes") if c in rows.columns]
+    no_data = no_data.fill_null(False) | pl.any_horizontal([pl.col(c).is_null() for c in needed])
     outcome = pl.when(no_data).then(pl.lit(NO_DATA))
     if day is not None:
         lo, hi = day_bounds(day)

@@ -1,0 +1,86 @@
+"""Reference data the enrichment joins against: IPAM snapshots and AWS ip-ranges versions."""
+
+
+from datetime import date, datetime, timedelta, timezone
+
+import dagster as dg
+import polars as pl
+
+from natflow_pipeline.partitions import daily_partitions
+from natflow_pipeline.resources.reference import IpamSource, IpRangesSource
+from natflow_pipeline.resources.warehouse import WarehouseResource
+from natflow_pipeline.warehouse import Warehouse
+
+IPAM_TABLE = "ipam_prefixes"
+IP_RANGES_TABLE = "aws_ip_ranges"
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name="reference",
+    description="The company's IPAM (NetBox prefixes and IP addresses with their tenant/team and "
+    "owning account) as a daily snapshot, so re-attributing an old day uses the IPAM of that day.",
+)
+def ipam_prefixes(context: dg.AssetExecutionContext, ipam: IpamSource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    day = date.fromisoformat(context.partition_key)
+    frame, source = ipam.snapshot()
+    store = warehouse.get()
+    version = store.write_partition(IPAM_TABLE, frame.with_columns(pl.lit(day).alias("snapshot_date")), "snapshot_date", day)
+    teams = frame["effective_team"].drop_nulls().unique()
+    return dg.MaterializeResult(
+        metadata={
+            "source": source,
+            "prefixes": int((frame["kind"] == "prefix").sum()),
+            "ip_addresses": int((frame["kind"] == "ip_address").sum()),
+            "teams": teams.len(),
+            "entries_without_team": int(frame["effective_team"].is_null().sum()),
+            "delta_version": version,
+        }
+    )
+
+
+@dg.asset(
+    group_name="reference",
+    description="AWS's published ip-ranges.json, one version per syncToken (a version already "
+    "stored is not stored again). Each day is matched against the version in force that day.",
+)
+def aws_ip_ranges(ip_ranges: IpRangesSource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    frame, source = ip_ranges.fetch()
+    token = frame["sync_token"][0]
+    store = warehouse.get()
+    stored = token in store.partition_values(IP_RANGES_TABLE, "sync_token")
+    if not stored:
+        store.write_partition(IP_RANGES_TABLE, frame, "sync_token", token)
+    return dg.MaterializeResult(
+        metadata={
+            "source": source,
+            "sync_token": token,
+            "create_date": frame["create_date"][0].isoformat(),
+            "prefixes": frame.height,
+            "new_version": not stored,
+            "versions_stored": len(store.partition_values(IP_RANGES_TABLE, "sync_token")),
+        }
+    )
+
+
+def ipam_snapshot_for(store: Warehouse, day: date) -> tuple[pl.DataFrame, str]:
+    """The IPAM snapshot of ``day``, else the nearest earlier one; fails when there is none."""
+    dates = [d for d in store.partition_values(IPAM_TABLE, "snapshot_date") if d <= day.isoformat()]
+    if not dates:
+        raise dg.Failure(f"no {IPAM_TABLE} snapshot on or before {day}: materialize {IPAM_TABLE} for {day} first")
+    chosen = max(dates)
+    return store.read_partition(IPAM_TABLE, "snapshot_date", date.fromisoformat(chosen)), chosen
+
+
+def ip_ranges_for(store: Warehouse, day: date) -> tuple[pl.DataFrame, str]:
+    """The ip-ranges version in force on ``day`` (newest created before the day ended), else the
+    oldest stored one (a day older than every stored version)."""
+    versions = (
+        store.scan(IP_RANGES_TABLE).select("sync_token", "create_date").unique().sort("create_date").collect()
+    )
+    if versions.is_empty():
+        raise dg.Failure(f"no {IP_RANGES_TABLE} version stored: materialize {IP_RANGES_TABLE} first")
+    day_end = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
+    in_force = versions.filter(pl.col("create_date") < day_end)
+    token = (in_force if in_force.height else versions.head(1))["sync_token"][-1]
+    return store.read_partition(IP_RANGES_TABLE, "sync_token", token), token

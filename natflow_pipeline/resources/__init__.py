@@ -1,0 +1,1 @@
+"""Dagster resources: where flow logs, reference data and the warehouse live, and the prices."""
