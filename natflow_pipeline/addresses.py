@@ -43,6 +43,20 @@ def address_keys(addresses: pl.Series) -> pl.Series:
     return keyed.select(pl.coalesce("key6", v4).alias(addresses.name)).to_series()
 
 
+NAT64_FIRST = 0x64FF9B << 96  # 64:ff9b::/96, the well-known NAT64 prefix (RFC 6052)
+
+
+def unwrap_nat64(keys: pl.Expr) -> pl.Expr:
+    """Map ``64:ff9b::a.b.c.d`` to the IPv4 address it embeds.
+
+    An IPv6-only client reaches IPv4 destinations through the NAT gateway's NAT64; the flow log shows
+    the synthesised IPv6 address, but the service it reaches is the embedded IPv4's.
+    """
+    first = pl.lit(NAT64_FIRST, dtype=KEY)
+    last = pl.lit(NAT64_FIRST + 0xFFFFFFFF, dtype=KEY)
+    return pl.when(keys.is_between(first, last)).then(keys - first + pl.lit(IPV4_MAPPED_BASE, dtype=KEY)).otherwise(keys)
+
+
 def _ipv4_key(text: pl.Expr) -> pl.Expr:
     octets = [text.str.extract(_IPV4_PATTERN, i).cast(pl.UInt32, strict=False) for i in range(1, 5)]
     valid = pl.all_horizontal([o.is_not_null() & (o <= 255) for o in octets])

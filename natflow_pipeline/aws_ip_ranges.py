@@ -31,6 +31,11 @@ MATCH_SCHEMA: dict[str, pl.DataType] = {
     "aws_prefix": pl.String,
 }
 GENERIC_SERVICE = "AMAZON"
+#: EC2 is a second umbrella: about 400 prefixes of the 2026-08 file are listed under EC2 *and* a
+#: narrower service (S3, DYNAMODB, IVS_REALTIME, ROUTE53_HEALTHCHECKS_PUBLISHING, ...). The narrower
+#: one says what the traffic is (an S3 endpoint), and it decides whether a VPC endpoint would help.
+BROAD_SERVICES = {GENERIC_SERVICE: 0, "EC2": 1}
+NARROW = len(BROAD_SERVICES)
 
 
 class IpRangesError(ValueError):
@@ -69,11 +74,12 @@ def parse(document: bytes | str | Mapping[str, Any], source: str) -> pl.DataFram
 def lookup_intervals(ranges: pl.DataFrame) -> pl.DataFrame:
     """Flatten one version of the table into non-overlapping intervals with their service.
 
-    Same prefix, several entries: a specific service beats AMAZON, and among specific services the
-    alphabetically first wins, so the answer never depends on the file's order.
+    Same prefix, several entries: a specific service beats AMAZON, a narrower one beats EC2, and
+    among the rest the alphabetically first wins, so the answer never depends on the file's order.
     """
+    breadth = pl.col("service").replace_strict(BROAD_SERVICES, default=NARROW, return_dtype=pl.Int8)
     chosen = (
-        ranges.sort("ip_prefix", pl.col("service") == GENERIC_SERVICE, "service", "region")
+        ranges.sort("ip_prefix", breadth, "service", "region", descending=[False, True, False, False])
         .unique(subset="ip_prefix", keep="first", maintain_order=True)
     )
     owned = []

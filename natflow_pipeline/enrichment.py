@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from natflow_pipeline import aws_ip_ranges, ipam
-from natflow_pipeline.addresses import address_keys, longest_prefix_match
+from natflow_pipeline.addresses import address_keys, longest_prefix_match, unwrap_nat64
 
 AWS_SAME_REGION = "aws_same_region"
 AWS_OTHER_REGION = "aws_other_region"
@@ -21,7 +21,7 @@ def enrich(nat_flows: pl.DataFrame, ipam_intervals: pl.DataFrame, aws_intervals:
     destination class. Every input row comes out once; unmatched internal addresses get team
     ``unattributed``."""
     internal = _match(nat_flows["internal_addr"], ipam_intervals, list(ipam.MATCH_SCHEMA))
-    external = _match(nat_flows["external_addr"], aws_intervals, list(aws_ip_ranges.MATCH_SCHEMA))
+    external = _match(nat_flows["external_addr"], aws_intervals, list(aws_ip_ranges.MATCH_SCHEMA), nat64=True)
     enriched = (
         nat_flows.join(internal.rename({"addr": "internal_addr"}), on="internal_addr", how="left", maintain_order="left")
         .join(external.rename({"addr": "external_addr"}), on="external_addr", how="left", maintain_order="left")
@@ -41,7 +41,9 @@ def destination_class() -> pl.Expr:
     )
 
 
-def _match(addresses: pl.Series, intervals: pl.DataFrame, payload: list[str]) -> pl.DataFrame:
+def _match(addresses: pl.Series, intervals: pl.DataFrame, payload: list[str], nat64: bool = False) -> pl.DataFrame:
     distinct = addresses.unique().drop_nulls().alias("addr")
     keyed = pl.DataFrame({"addr": distinct, "key": address_keys(distinct)}).filter(pl.col("key").is_not_null())
+    if nat64:
+        keyed = keyed.with_columns(unwrap_nat64(pl.col("key")))
     return longest_prefix_match(keyed, "key", intervals, payload).drop("key")

@@ -13,13 +13,16 @@ from dataclasses import dataclass, field
 PRICES_SOURCE = "https://aws.amazon.com/vpc/pricing/ (NAT Gateway pricing, per region)"
 PRICES_READ_ON = "2026-11-27"
 
-#: region -> (USD per GB processed, USD per NAT gateway-hour)
+#: region -> (USD per GB processed, USD per NAT gateway-hour), standard (zonal) NAT gateway.
+#: "verified" entries were checked against AWS's page or its price-list offer file (read 2026-11);
+#: the others are AWS's published figures as last seen and should be re-read before relying on them.
 NAT_GATEWAY_PRICES: dict[str, tuple[float, float]] = {
-    "us-east-1": (0.045, 0.045),
-    "us-east-2": (0.045, 0.045),
+    "us-east-1": (0.045, 0.045),  # verified
+    "us-east-2": (0.045, 0.045),  # verified (worked example on the VPC pricing page)
+    "eu-west-1": (0.048, 0.048),  # verified (AmazonEC2 offer file, EU-NatGateway-Bytes/-Hours)
+    "ap-southeast-1": (0.059, 0.059),  # verified (APS1-NatGateway-Bytes/-Hours)
     "us-west-1": (0.048, 0.048),
     "us-west-2": (0.045, 0.045),
-    "eu-west-1": (0.048, 0.048),
     "eu-central-1": (0.052, 0.052),
 }
 

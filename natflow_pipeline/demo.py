@@ -1,0 +1,67 @@
+"""``python -m natflow_pipeline.demo``: materialize the embedded sample days and print the
+per-team NAT cost table of each day. Runs offline: flow logs, IPAM and ip-ranges come from data/."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from datetime import date, timedelta
+
+import dagster as dg
+import polars as pl
+
+from natflow_pipeline.definitions import defs
+from natflow_pipeline.paths import DATA_DIR
+from natflow_pipeline.resources.warehouse import WarehouseResource
+
+
+def sample_days() -> list[str]:
+    """The days the embedded generator wrote (from its ground truth file)."""
+    truth = json.loads((DATA_DIR / "ground_truth.json").read_text())
+    return sorted(truth["days"])
+
+
+def materialize_days(days: list[str], resources: dict[str, object] | None = None) -> None:
+    """Materialize every asset of the graph for each day, one run per day, as the UI would."""
+    assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)]
+    base = dict(defs.resources)
+    base.update(resources or {})
+    with tempfile.TemporaryDirectory() as home, dg.instance_for_test(temp_dir=home) as instance:
+        for day in days:
+            result = dg.materialize(assets, partition_key=day, resources=base, instance=instance, raise_on_error=True)
+            assert result.success, f"materializing {day} failed"
+
+
+def team_table(warehouse: WarehouseResource, day: str) -> pl.DataFrame:
+    costs = warehouse.get().read_partition("team_daily_costs", "usage_date", date.fromisoformat(day))
+    return (
+        costs.group_by("team")
+        .agg(
+            pl.col("bytes").sum(),
+            pl.col("gb").sum().round(3),
+            pl.col("data_processing_usd").sum().round(4),
+            pl.col("hourly_usd").sum().round(4),
+            pl.col("total_usd").sum().round(4),
+        )
+        .sort("total_usd", descending=True)
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("days", nargs="*", help="YYYY-MM-DD (default: the embedded sample days)")
+    args = parser.parse_args()
+    days = args.days or sample_days()
+    materialize_days(days)
+    warehouse = defs.resources["warehouse"]
+    with pl.Config(tbl_rows=50, tbl_hide_dataframe_shape=True, thousands_separator=True, tbl_cols=10):
+        for day in days:
+            table = team_table(warehouse, day)
+            print(f"\nNAT cost by team, {day} (UTC); warehouse: {warehouse.uri}")
+            print(table)
+            print(f"total: {table['bytes'].sum():,} bytes, ${table['total_usd'].sum():,.4f}")
+
+
+if __name__ == "__main__":
+    main()

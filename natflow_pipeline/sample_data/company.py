@@ -1,0 +1,145 @@
+"""Globex, the fictional company of the embedded default, and its NetBox IPAM.
+
+The model states each subnet's intended team directly, independent of the pipeline's matching
+logic, so the ground truth checks the pipeline rather than repeating it. The IPAM deliberately has
+nesting (bare subnets under a team's container, a subnet of another team inside a container), an
+IP address object that overrides its prefix, an address object without a tenant (overrides
+nothing), untenanted space, a custom field with the owning AWS account, and IPv6.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NAT_ACCOUNT = "999999999999"
+NAT_REGION = "us-east-1"
+NAT_INTERFACE = "eni-0a1b2c3d4e5f67890"
+NAT_PRIVATE_IP = "10.255.0.10"
+NAT_PRIVATE_IPV6 = "2600:1f18:4a00:ff::10"
+NAT_VPC = "vpc-0e1d2c3b4a5968777"
+NAT_SUBNET = "subnet-0aa11bb22cc33dd44"
+FLOW_LOG_ID = "fl-0123456789abcdef0"
+
+TENANT_GROUPS = {"commerce": ["payments", "checkout"], "platform": ["data-platform", "identity", "observability"], "ai": ["search", "ml-training"]}
+TEAM_ACCOUNTS = {
+    "payments": "111111111111",
+    "checkout": "111111111112",
+    "search": "222222222221",
+    "ml-training": "222222222222",
+    "data-platform": "333333333333",
+    "identity": "444444444441",
+    "observability": "444444444442",
+}
+
+
+@dataclass(frozen=True)
+class Prefix:
+    cidr: str
+    tenant: str | None  # what NetBox holds
+    account: str | None  # the aws_account_id custom field as NetBox holds it
+    status: str = "active"
+    vrf: str | None = None
+
+
+@dataclass(frozen=True)
+class ClientSpace:
+    """Where the generator draws client addresses, and the team that space belongs to."""
+
+    cidr: str
+    team: str  # intended team ("unattributed" for space nobody owns)
+    account: str | None  # intended owning account
+    weight: float
+
+
+PREFIXES: tuple[Prefix, ...] = (
+    Prefix("10.0.0.0/8", None, None, "container"),
+    Prefix("10.10.0.0/16", "payments", TEAM_ACCOUNTS["payments"], "container"),
+    Prefix("10.10.1.0/24", None, None),  # bare: payments by inheritance
+    Prefix("10.10.2.0/24", "checkout", TEAM_ACCOUNTS["checkout"]),  # another team inside payments' container
+    Prefix("10.10.2.128/25", None, None),  # bare: checkout (nearest ancestor), not payments
+    Prefix("10.20.0.0/16", "search", TEAM_ACCOUNTS["search"], "container"),
+    Prefix("10.20.0.0/20", None, None),
+    Prefix("10.20.16.0/20", "ml-training", TEAM_ACCOUNTS["ml-training"]),
+    Prefix("10.30.0.0/16", "data-platform", TEAM_ACCOUNTS["data-platform"], "container"),
+    Prefix("10.30.5.0/24", None, None),
+    Prefix("10.40.0.0/16", None, None, "container"),  # shared services: no tenant on the container
+    Prefix("10.40.1.0/24", "identity", TEAM_ACCOUNTS["identity"]),
+    Prefix("10.40.2.0/24", "observability", TEAM_ACCOUNTS["observability"]),
+    Prefix("10.40.3.0/24", None, None),  # nobody owns it: unattributed
+    Prefix("10.255.0.0/24", None, NAT_ACCOUNT),  # the shared egress VPC
+    Prefix("172.20.0.0/16", None, None, "reserved"),  # a sandbox /16 with no tenant
+    Prefix("2600:1f18:4a00::/56", "data-platform", TEAM_ACCOUNTS["data-platform"], "container"),
+    Prefix("2600:1f18:4a00:10::/64", None, None),
+)
+
+#: (address, tenant): an address object with a tenant beats every prefix; one without overrides nothing.
+IP_ADDRESSES: tuple[tuple[str, str | None], ...] = (
+    ("10.10.1.50/24", "identity"),  # identity's auth proxy, in a payments subnet
+    ("10.20.3.7/20", None),
+    (f"{NAT_PRIVATE_IP}/24", None),
+)
+
+CLIENT_SPACES: tuple[ClientSpace, ...] = (
+    ClientSpace("10.10.1.0/24", "payments", TEAM_ACCOUNTS["payments"], 10),
+    ClientSpace("10.10.3.0/24", "payments", TEAM_ACCOUNTS["payments"], 4),  # in the container, no subnet record
+    ClientSpace("10.10.2.0/25", "checkout", TEAM_ACCOUNTS["checkout"], 6),
+    ClientSpace("10.10.2.128/25", "checkout", TEAM_ACCOUNTS["checkout"], 3),
+    ClientSpace("10.10.1.50/32", "identity", TEAM_ACCOUNTS["payments"], 2),  # account: the prefix's (addresses carry no account)
+    ClientSpace("10.20.0.0/20", "search", TEAM_ACCOUNTS["search"], 8),
+    ClientSpace("10.20.16.0/20", "ml-training", TEAM_ACCOUNTS["ml-training"], 12),
+    ClientSpace("10.30.5.0/24", "data-platform", TEAM_ACCOUNTS["data-platform"], 14),
+    ClientSpace("10.40.1.0/24", "identity", TEAM_ACCOUNTS["identity"], 3),
+    ClientSpace("10.40.2.0/24", "observability", TEAM_ACCOUNTS["observability"], 5),
+    ClientSpace("10.40.3.0/24", "unattributed", None, 2),
+    ClientSpace("172.20.0.0/16", "unattributed", None, 1),
+    ClientSpace("2600:1f18:4a00:10::/64", "data-platform", TEAM_ACCOUNTS["data-platform"], 3),
+)
+
+
+def netbox_export() -> dict[str, list[dict[str, object]]]:
+    """The IPAM as NetBox 4.x's REST API returns it (brief nested objects, ``custom_fields``)."""
+    tenants = []
+    tenant_ids: dict[str, int] = {}
+    for group_id, (group, members) in enumerate(sorted(TENANT_GROUPS.items()), start=1):
+        for name in members:
+            tenant_ids[name] = len(tenant_ids) + 1
+            tenants.append(
+                {
+                    "id": tenant_ids[name],
+                    "name": name,
+                    "slug": name,
+                    "group": {"id": group_id, "name": group, "slug": group},
+                }
+            )
+    tenants.sort(key=lambda t: t["id"])
+
+    def tenant_ref(name: str | None) -> dict[str, object] | None:
+        return None if name is None else {"id": tenant_ids[name], "name": name, "slug": name}
+
+    prefixes = [
+        {
+            "id": i,
+            "prefix": p.cidr,
+            "family": {"value": 6 if ":" in p.cidr else 4, "label": "IPv6" if ":" in p.cidr else "IPv4"},
+            "vrf": None if p.vrf is None else {"name": p.vrf},
+            "tenant": tenant_ref(p.tenant),
+            "status": {"value": p.status, "label": p.status.title()},
+            "custom_fields": {"aws_account_id": p.account},
+            "tags": [],
+        }
+        for i, p in enumerate(PREFIXES, start=1)
+    ]
+    addresses = [
+        {
+            "id": i,
+            "address": address,
+            "family": {"value": 4, "label": "IPv4"},
+            "vrf": None,
+            "tenant": tenant_ref(tenant),
+            "status": {"value": "active", "label": "Active"},
+            "custom_fields": {"aws_account_id": None},
+            "tags": [],
+        }
+        for i, (address, tenant) in enumerate(IP_ADDRESSES, start=1)
+    ]
+    return {"prefixes": prefixes, "ip_addresses": addresses, "tenants": tenants}

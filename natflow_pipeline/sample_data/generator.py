@@ -1,0 +1,238 @@
+"""Write flow log deliveries for a NAT gateway ENI, and the ground truth they imply.
+
+Every connection through the NAT gateway leaves four records on its interface (client->NAT,
+NAT->server, server->NAT, NAT->client); only the first and last show a translation. Around them
+the generator writes what a real interface also logs: rejected scans of the gateway's address,
+NODATA and SKIPDATA rows, IPv6 clients using NAT64, and the previous/next day's records in the
+first delivery after midnight. The ground truth counts each connection's bytes once per direction,
+by the day of its start, the team the company model (not the pipeline) says owns the client, and
+the AWS service the generator aimed at.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import ipaddress
+import json
+import random
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from natflow_pipeline.sample_data import company
+
+HEADER_FIELDS = (
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
+    "action log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr region az-id "
+    "flow-direction traffic-path pkt-src-aws-service pkt-dst-aws-service"
+).split()
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+DELIVERY_DELAY = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Destination:
+    address: str
+    service: str | None  # None: the internet
+    region: str | None
+    destination_class: str  # aws_same_region | aws_other_region | internet
+
+
+@dataclass(frozen=True)
+class Record:
+    start: int
+    fields: tuple[str, ...]
+
+
+# (service, region, weight): where the company's traffic goes.
+AWS_TARGETS = (("S3", "us-east-1", 30), ("DYNAMODB", "us-east-1", 8), ("EC2", "us-east-1", 10), ("S3", "eu-west-1", 6))
+INTERNET_NETS = ("203.0.113.0/24", "198.51.100.0/24", "192.0.2.0/24")
+INTERNET_WEIGHT = 30
+
+
+def generate(
+    out_dir: Path,
+    ip_ranges_path: Path,
+    first_day: date,
+    days: int,
+    connections_per_day: int,
+    seed: int = 7,
+    window_minutes: int = 60,
+) -> dict[str, object]:
+    """Write ``flowlogs/``, ``ipam/netbox-export.json`` and ``ground_truth.json`` under ``out_dir``."""
+    rng = random.Random(seed)
+    destinations = _destination_pool(rng, json.loads(ip_ranges_path.read_text()))
+    clients = _client_pool(rng)
+    # Simulate from the last hour of the day before, so the first day's first delivery holds the
+    # previous day's late records, as a real one does.
+    sim_start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=timezone.utc) - timedelta(hours=1)
+    sim_end = datetime(first_day.year, first_day.month, first_day.day, tzinfo=timezone.utc) + timedelta(days=days)
+    truth: dict[str, dict[tuple, int]] = defaultdict(lambda: defaultdict(int))
+    windows: dict[int, list[Record]] = defaultdict(list)
+    window_s = window_minutes * 60
+
+    for record, owner in _records(rng, sim_start, sim_end, connections_per_day, clients, destinations):
+        windows[record.start - record.start % window_s].append(record)
+        if owner is not None:
+            day = datetime.fromtimestamp(record.start, timezone.utc).date().isoformat()
+            truth[day][owner] += int(record.fields[9])
+
+    files = _write_deliveries(out_dir / "flowlogs", windows, window_s, rng)
+    ipam_dir = out_dir / "ipam"
+    ipam_dir.mkdir(parents=True, exist_ok=True)
+    (ipam_dir / "netbox-export.json").write_text(json.dumps(company.netbox_export(), indent=1, sort_keys=True) + "\n")
+    ground_truth = _ground_truth(truth, first_day, days, seed, connections_per_day, files)
+    (out_dir / "ground_truth.json").write_text(json.dumps(ground_truth, indent=1, sort_keys=True) + "\n")
+    return ground_truth
+
+
+def _client_pool(rng: random.Random) -> list[tuple[str, company.ClientSpace]]:
+    pool = []
+    for space in company.CLIENT_SPACES:
+        net = ipaddress.ip_network(space.cidr)
+        hosts = 1 if net.num_addresses == 1 else min(40, net.num_addresses - 2)
+        for _ in range(hosts):
+            offset = 0 if net.num_addresses == 1 else rng.randrange(1, min(net.num_addresses - 1, 1 << 16))
+            pool.append((str(net.network_address + offset), space))
+    return pool
+
+
+def _destination_pool(rng: random.Random, ranges: dict) -> list[tuple[Destination, float]]:
+    """Destination addresses whose service the obvious (slow) rule confirms: the most specific
+    prefix containing the address; for one prefix, a named service before EC2 before AMAZON."""
+    prefixes = [(ipaddress.ip_network(p["ip_prefix"]), p["service"], p["region"]) for p in ranges["prefixes"]]
+    pool: list[tuple[Destination, float]] = []
+    for service, region, weight in AWS_TARGETS:
+        candidates = [net for net, s, r in prefixes if s == service and r == region]
+        chosen: list[Destination] = []
+        while len(chosen) < 12:
+            net = rng.choice(candidates)
+            address = net.network_address + rng.randrange(1, max(2, net.num_addresses - 1))
+            if _reference_service(address, prefixes) == (service, region):
+                cls = "aws_same_region" if region == company.NAT_REGION else "aws_other_region"
+                chosen.append(Destination(str(address), service, region, cls))
+        pool += [(d, weight / len(chosen)) for d in chosen]
+    internet = [Destination(str(ipaddress.ip_network(n).network_address + rng.randrange(1, 255)), None, None, "internet") for n in INTERNET_NETS for _ in range(6)]
+    pool += [(d, INTERNET_WEIGHT / len(internet)) for d in internet]
+    return pool
+
+
+def _reference_service(address: ipaddress.IPv4Address, prefixes: list) -> tuple[str, str] | None:
+    best = None
+    for net, service, region in prefixes:
+        if address in net:
+            key = (net.prefixlen, {"AMAZON": 0, "EC2": 1}.get(service, 2))
+            if best is None or key > best[0]:
+                best = (key, (service, region))
+    return None if best is None else best[1]
+
+
+def _records(
+    rng: random.Random,
+    sim_start: datetime,
+    sim_end: datetime,
+    per_day: int,
+    clients: list[tuple[str, company.ClientSpace]],
+    destinations: list[tuple[Destination, float]],
+) -> Iterator[tuple[Record, tuple | None]]:
+    seconds = int((sim_end - sim_start).total_seconds())
+    t0 = int(sim_start.timestamp())
+    total = per_day * seconds // 86_400
+    client_weights = [space.weight / 40 for _, space in clients]
+    dest_list = [d for d, _ in destinations]
+    dest_weights = [w for _, w in destinations]
+    for _ in range(total):
+        start = t0 + rng.randrange(seconds)
+        client, space = rng.choices(clients, client_weights)[0]
+        dest = rng.choices(dest_list, dest_weights)[0]
+        yield from _connection(rng, start, client, space, dest)
+    for hour in range(0, seconds, 3600):
+        start = t0 + hour + rng.randrange(3600)
+        yield _scan(rng, start), None
+        if rng.random() < 0.5:
+            yield _no_data(start, rng.choice(["NODATA", "NODATA", "SKIPDATA"])), None
+
+
+def _connection(
+    rng: random.Random, start: int, client: str, space: company.ClientSpace, dest: Destination
+) -> Iterator[tuple[Record, tuple | None]]:
+    end = start + rng.randrange(1, 59)
+    sport, dport = rng.randrange(32768, 61000), 443
+    up = int(rng.lognormvariate(13, 1.5))
+    down = int(rng.lognormvariate(16 if dest.service == "S3" else 15, 1.8))
+    v6 = ":" in client
+    true_dst = str(NAT64_PREFIX.network_address + int(ipaddress.IPv4Address(dest.address))) if v6 else dest.address
+    nat_side = company.NAT_PRIVATE_IPV6 if v6 else company.NAT_PRIVATE_IP
+    owner = (space.team, space.account, dest.service, dest.destination_class)
+    # client->NAT: the destination was rewritten (translated: kept, egress)
+    yield _record(rng, start, end, client, nat_side, sport, dport, client, true_dst, up, "ingress", "-"), (*owner, "egress")
+    # NAT->server and server->NAT: no translation visible on these legs (filtered)
+    yield _record(rng, start, end, company.NAT_PRIVATE_IP, dest.address, sport, dport, company.NAT_PRIVATE_IP, dest.address, up, "egress", "8"), None
+    yield _record(rng, start, end, dest.address, company.NAT_PRIVATE_IP, dport, sport, dest.address, company.NAT_PRIVATE_IP, down, "ingress", "-"), None
+    # NAT->client: the source was rewritten (translated: kept, ingress)
+    yield _record(rng, start, end, nat_side, client, dport, sport, true_dst, client, down, "egress", "-"), (*owner, "ingress")
+
+
+def _record(
+    rng: random.Random, start: int, end: int, src: str, dst: str, sport: int, dport: int,
+    pkt_src: str, pkt_dst: str, nbytes: int, flow_direction: str, traffic_path: str,
+    action: str = "ACCEPT",
+) -> Record:
+    packets = max(1, nbytes // 1200)
+    fields = (
+        "5", company.NAT_ACCOUNT, company.NAT_INTERFACE, src, dst, str(sport), str(dport), "6", str(packets),
+        str(nbytes), str(start), str(end), action, "OK", company.NAT_VPC, company.NAT_SUBNET, "-",
+        str(rng.choice([2, 3, 18, 19])), "IPv6" if ":" in src else "IPv4", pkt_src, pkt_dst, company.NAT_REGION,
+        "use1-az1", flow_direction, traffic_path, "-", "-",
+    )
+    return Record(start, fields)
+
+
+def _scan(rng: random.Random, start: int) -> Record:
+    scanner = f"198.18.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+    return _record(rng, start, start + 1, scanner, company.NAT_PRIVATE_IP, rng.randrange(1024, 65535), 22, scanner, company.NAT_PRIVATE_IP, 40, "ingress", "-", "REJECT")
+
+
+def _no_data(start: int, status: str) -> Record:
+    fields = ["-"] * len(HEADER_FIELDS)
+    fields[0], fields[1], fields[2] = "5", company.NAT_ACCOUNT, company.NAT_INTERFACE
+    fields[10], fields[11], fields[13] = str(start), str(start + 60), status
+    return Record(start, tuple(fields))
+
+
+def _write_deliveries(root: Path, windows: dict[int, list[Record]], window_s: int, rng: random.Random) -> list[str]:
+    written = []
+    for window_start in sorted(windows):
+        delivered = datetime.fromtimestamp(window_start + window_s, timezone.utc) + DELIVERY_DELAY
+        records = sorted(windows[window_start], key=lambda r: (r.start, r.fields))
+        body = " ".join(HEADER_FIELDS) + "\n" + "".join(" ".join(r.fields) + "\n" for r in records)
+        suffix = hashlib.sha256(f"{window_start}:{rng.random()}".encode()).hexdigest()[:8]
+        name = (
+            f"{company.NAT_ACCOUNT}_vpcflowlogs_{company.NAT_REGION}_{company.FLOW_LOG_ID}_"
+            f"{delivered:%Y%m%dT%H%MZ}_{suffix}.log.gz"
+        )
+        folder = root / "AWSLogs" / company.NAT_ACCOUNT / "vpcflowlogs" / company.NAT_REGION / f"{delivered:%Y/%m/%d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        # mtime=0 keeps the gzip bytes identical across runs of the generator.
+        (folder / name).write_bytes(gzip.compress(body.encode(), compresslevel=6, mtime=0))
+        written.append(str((folder / name).relative_to(root.parent)))
+    return written
+
+
+def _ground_truth(truth: dict, first_day: date, days: int, seed: int, per_day: int, files: list[str]) -> dict[str, object]:
+    out: dict[str, object] = {
+        "generator": {"seed": seed, "first_day": first_day.isoformat(), "days": days, "connections_per_day": per_day},
+        "files": len(files),
+        "days": {},
+    }
+    for offset in range(days):
+        day = (first_day + timedelta(days=offset)).isoformat()
+        rows = [
+            {"team": t, "source_account_id": a, "aws_service": s, "destination_class": c, "direction": d, "bytes": b}
+            for (t, a, s, c, d), b in sorted(truth[day].items(), key=lambda kv: tuple(str(x) for x in kv[0]))
+        ]
+        out["days"][day] = {"nat_bytes": sum(r["bytes"] for r in rows), "by_team": rows}
+    return out

@@ -1,0 +1,86 @@
+"""The IPAM lookup: nesting, inheritance, address objects, team sources."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from natflow_pipeline import ipam
+from natflow_pipeline.addresses import address_keys, longest_prefix_match
+from natflow_pipeline.ipam import TeamSource, lookup_intervals, snapshot
+
+
+def prefix(cidr, tenant=None, account=None, group=None, tags=(), team_cf=None):
+    t = None if tenant is None else {"id": hash(tenant) % 1000, "name": tenant, "slug": tenant, **({"group": {"name": group}} if group else {})}
+    return {"id": hash(cidr) % 10_000, "prefix": cidr, "tenant": t, "status": {"value": "active"}, "vrf": None,
+            "custom_fields": {"aws_account_id": account, "team": team_cf}, "tags": [{"name": n} for n in tags]}
+
+
+def address(addr, tenant=None):
+    return {"id": hash(addr) % 10_000, "address": addr, "tenant": None if tenant is None else {"name": tenant}, "custom_fields": {}}
+
+
+def teams_of(frame: pl.DataFrame, addresses: list[str]) -> dict[str, str | None]:
+    probe = pl.DataFrame({"addr": addresses}).with_columns(key=address_keys(pl.Series(addresses)))
+    out = longest_prefix_match(probe, "key", lookup_intervals(frame), list(ipam.MATCH_SCHEMA))
+    return dict(zip(out["addr"], out["team"]))
+
+
+NESTED = [
+    prefix("10.10.0.0/16", "payments", "111111111111"),
+    prefix("10.10.1.0/24"),
+    prefix("10.10.2.0/24", "checkout"),
+    prefix("10.10.2.128/25"),
+    prefix("10.40.0.0/16"),
+    prefix("10.40.1.0/24", "identity"),
+    prefix("2600:1f18::/56", "data-platform"),
+]
+
+
+def test_most_specific_prefix_with_a_team_wins_and_bare_children_inherit():
+    frame = snapshot(NESTED, [address("10.10.1.50/24", "identity"), address("10.10.1.60/24")])
+    got = teams_of(frame, ["10.10.1.7", "10.10.2.5", "10.10.2.200", "10.10.9.9", "10.40.1.1", "10.40.9.9", "10.10.1.50", "10.10.1.60", "2600:1f18::7", "8.8.8.8"])
+    assert got == {
+        "10.10.1.7": "payments",
+        "10.10.2.5": "checkout",
+        "10.10.2.200": "checkout",  # nearest ancestor with a tenant, not the /16
+        "10.10.9.9": "payments",
+        "10.40.1.1": "identity",
+        "10.40.9.9": None,  # untenanted container: unattributed downstream
+        "10.10.1.50": "identity",  # the address object beats every prefix
+        "10.10.1.60": "payments",  # an address object without a tenant overrides nothing
+        "2600:1f18::7": "data-platform",
+        "8.8.8.8": None,
+    }
+
+
+def test_source_account_is_inherited_like_the_team():
+    frame = snapshot(NESTED, [])
+    row = frame.filter(pl.col("prefix") == "10.10.2.128/25").row(0, named=True)
+    assert row["effective_team"] == "checkout" and row["team_inherited_from"] == "10.10.2.0/24"
+    assert row["effective_source_account_id"] == "111111111111"
+
+
+def test_inheritance_off_leaves_bare_subnets_unattributed():
+    frame = snapshot(NESTED, [], inherit=False)
+    assert teams_of(frame, ["10.10.1.7", "10.10.9.9"]) == {"10.10.1.7": None, "10.10.9.9": "payments"}
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("tenant", "payments"),
+        ("tenant_group", "commerce"),
+        ("custom_field:team", "pay-team"),
+        ("tag:team:", "pay"),
+    ],
+)
+def test_the_team_attribute_is_configuration(source, expected):
+    entry = prefix("10.10.0.0/16", "payments", group="commerce", tags=("env:prod", "team:pay"), team_cf="pay-team")
+    frame = snapshot([entry], [], team_source=TeamSource(source))
+    assert frame["team"].to_list() == [expected]
+
+
+def test_unknown_team_source_is_refused():
+    with pytest.raises(ValueError, match="unknown team source"):
+        snapshot([prefix("10.0.0.0/8", "x")], [], team_source=TeamSource("owner"))

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Install, then run the whole test suite. Tests start the services they need themselves
+# (moto S3/Cost Explorer, a local HTTP server, NetBox, dagster dev) and stop them afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+exec .venv/bin/pytest "$@"
