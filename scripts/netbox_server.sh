@@ -11,6 +11,11 @@
 #   scripts/netbox_server.sh reset-db     replace the database with the freshly migrated dump
 #                                         (seconds), then re-create admin, tokens, custom fields
 #
+# Resetting between tests: both reset commands take ~4-5 s (mostly Django start-up), so call one
+# per test module/session rather than per test. reset-db gives a freshly migrated database
+# (object ids restart at 1); reset-data keeps ids growing but never touches users/tokens/fields.
+# Both keep NETBOX_TOKEN / NETBOX_TOKEN_V1 valid, so the env file never changes.
+#
 # The env file holds NETBOX_URL, NETBOX_TOKEN (v2, "nbt_<key>.<secret>", send it as
 # "Authorization: Bearer ..." or "Token ..."), NETBOX_TOKEN_V1 (legacy 40-char token, send it as
 # "Authorization: Token ..."), NETBOX_VERSION, NETBOX_ADMIN_USER, NETBOX_ADMIN_PASSWORD.
@@ -38,6 +43,9 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ASSETS=$SCRIPT_DIR/netbox
 CACHE_ROOT=${NATFLOW_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/natflow}
 STATE=${NATFLOW_NETBOX_STATE:-$CACHE_ROOT/netbox-run}
+# Absolute paths: the servers are started with another working directory.
+[[ $CACHE_ROOT == /* ]] || CACHE_ROOT=$PWD/$CACHE_ROOT
+[[ $STATE == /* ]] || STATE=$PWD/$STATE
 HTTP_PORT=${NATFLOW_NETBOX_PORT:-58001}
 PG_PORT=${NATFLOW_NETBOX_PG_PORT:-55432}
 REDIS_PORT=${NATFLOW_NETBOX_REDIS_PORT:-56379}
@@ -641,11 +649,13 @@ cmd_reset_db() {
     run_logged "$PG_BIN/dropdb" --if-exists --force "$PG_DB"
     restore_database
     bootstrap_netbox
+    # NetBox keeps some cached state (e.g. the config revision) in Redis db 1: drop it with the DB.
+    run_logged redis-cli -p "$REDIS_PORT" -n 1 flushdb
     log "database reset to a freshly migrated NetBox $NETBOX_VERSION"
 }
 
 usage() {
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
