@@ -27,3 +27,7 @@ def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wareh
     warehouse = WarehouseResource(uri=str(tmp_path_factory.mktemp("warehouse")))
     materialize_days(sample_days(), {"warehouse": warehouse})
     yield warehouse
+
+
+# Real services, started on demand by the tests that use them.
+from natflow_pipeline_tests.services.moto import moto_server  # noqa: E402,F401
