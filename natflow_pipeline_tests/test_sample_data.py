@@ -13,7 +13,7 @@ from datetime import date
 
 def test_regenerating_reproduces_the_committed_sample(tmp_path):
     generate(tmp_path, DEFAULT_IP_RANGES, date.fromisoformat(SAMPLE_START_DATE), SAMPLE_DAYS, SAMPLE_CONNECTIONS_PER_DAY, SAMPLE_SEED)
-    for rel in ("ground_truth.json", "ipam/netbox-export.json"):
+    for rel in ("ground_truth.json", "ipam/netbox-export.json", "cost_explorer/nat-usage.json"):
         assert filecmp.cmp(tmp_path / rel, DATA_DIR / rel, shallow=False), rel
     generated = sorted(p.relative_to(tmp_path) for p in (tmp_path / "flowlogs").rglob("*.gz"))
     committed = sorted(p.relative_to(DATA_DIR) for p in (DATA_DIR / "flowlogs").rglob("*.gz"))

@@ -1,15 +1,18 @@
 """The gold table: NAT cost per day, team, account, region, direction and destination class."""
 
 
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 import polars as pl
 
 from natflow_pipeline.assets.enrichment import enriched_nat_flows
+from natflow_pipeline.assets.flow_logs import FILES_TABLE
 from natflow_pipeline.assets.metadata import markdown_table
+from natflow_pipeline.cost_checks import attribution, completeness, row_accounting
 from natflow_pipeline.costs import team_daily_costs as price_day
 from natflow_pipeline.partitions import daily_partitions
+from natflow_pipeline.resources.cost_checks import CostChecksResource
 from natflow_pipeline.resources.pricing import PricingResource
 from natflow_pipeline.resources.warehouse import WarehouseResource
 
@@ -18,12 +21,31 @@ from natflow_pipeline.resources.warehouse import WarehouseResource
     partitions_def=daily_partitions,
     deps=[enriched_nat_flows],
     group_name="costs",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "rows_accounted_for",
+            asset="team_daily_costs",
+            blocking=True,
+            description="The day's flow log rows read = kept + filtered + rejected, and every kept row is costed.",
+        ),
+        dg.AssetCheckSpec(
+            "nat_interfaces_complete",
+            asset="team_daily_costs",
+            blocking=True,
+            description="Every NAT interface seen in the last days has NAT records in every UTC hour of the day.",
+        ),
+        dg.AssetCheckSpec(
+            "unattributed_share",
+            asset="team_daily_costs",
+            description="Share of the day's NAT bytes with team 'unattributed' is below the threshold (WARN).",
+        ),
+    ],
     description="Per-team NAT cost per UTC day (team x account x region x interface x direction x "
     "destination class x AWS service): bytes, billed GB, data-processing cost, the gateway's "
     "hourly charge shared by bytes, and total. Its core columns are a contract (see README).",
 )
 def team_daily_costs(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, pricing: PricingResource
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, pricing: PricingResource, cost_checks: CostChecksResource
 ) -> dg.MaterializeResult:
     day = date.fromisoformat(context.partition_key)
     store = warehouse.get()
@@ -47,5 +69,65 @@ def team_daily_costs(
             "billing_gb_bytes": pricing.billing_gb_bytes,
             "top_teams": dg.MetadataValue.md(markdown_table(by_team.head(10))),
             "delta_version": version,
-        }
+        },
+        check_results=_checks(store, day, enriched, costs, cost_checks),
     )
+
+
+def _checks(store, day: date, enriched: pl.DataFrame, costs: pl.DataFrame, settings: CostChecksResource) -> list[dg.AssetCheckResult]:
+    """The gold table's checks for the partition being written (in-asset: Dagster 1.13's
+    partitioned standalone checks are a preview, and these need the frames already in hand)."""
+    files = store.read_partition(FILES_TABLE, "usage_date", day) if store.exists(FILES_TABLE) else pl.DataFrame(
+        schema={c: pl.Int64 for c in ("rows_read", "rows_kept", "rows_non_nat", "rows_no_data", "rows_other_day", "rows_rejected")}
+    )
+    rows = row_accounting(files, costs)
+    first = day - timedelta(days=settings.completeness_lookback_days)
+    recent = (
+        store.scan("nat_flows")
+        .filter(pl.col("usage_date").is_between(first, day))
+        .select("usage_date", "account_id", "region", "interface_id", "start")
+        .collect()
+    )
+    complete = completeness(day, recent)
+    attributed = attribution(enriched)
+    return [
+        dg.AssetCheckResult(
+            check_name="rows_accounted_for",
+            passed=rows.passed,
+            metadata={
+                "rows_read": rows.rows_read,
+                "rows_kept": rows.rows_kept,
+                "rows_filtered": rows.rows_filtered,
+                "rows_rejected": rows.rows_rejected,
+                "flows_costed": rows.flows_costed,
+                "files": files.height,
+            },
+            description="rows read = kept + filtered + rejected; flows costed = rows kept",
+        ),
+        dg.AssetCheckResult(
+            check_name="nat_interfaces_complete",
+            passed=complete.passed,
+            severity=dg.AssetCheckSeverity.ERROR if settings.completeness_required else dg.AssetCheckSeverity.WARN,
+            metadata={
+                "interfaces": complete.interfaces,
+                "interfaces_with_gaps": complete.gaps.height,
+                "lookback_days": settings.completeness_lookback_days,
+                "gaps": dg.MetadataValue.md(
+                    markdown_table(complete.gaps.with_columns(pl.col("missing_hours").cast(pl.List(pl.String)).list.join(",")))
+                ),
+            },
+        ),
+        dg.AssetCheckResult(
+            check_name="unattributed_share",
+            passed=attributed.share <= settings.max_unattributed_share,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "unattributed_share": round(attributed.share, 6),
+                "threshold": settings.max_unattributed_share,
+                "unattributed_bytes": attributed.unattributed_bytes,
+                "total_bytes": attributed.total_bytes,
+                "top_unattributed_addresses": dg.MetadataValue.md(markdown_table(attributed.top_unattributed)),
+            },
+            description="add the top unattributed internal addresses (or their prefixes) to NetBox with a team",
+        ),
+    ]

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from natflow_pipeline.cost_explorer import usage_response, usage_type_for
+from natflow_pipeline.pricing import PriceBook
 from natflow_pipeline.sample_data import company
 
 HEADER_FIELDS = (
@@ -62,7 +64,8 @@ def generate(
     seed: int = 7,
     window_minutes: int = 60,
 ) -> dict[str, object]:
-    """Write ``flowlogs/``, ``ipam/netbox-export.json`` and ``ground_truth.json`` under ``out_dir``."""
+    """Write ``flowlogs/``, ``ipam/netbox-export.json``, ``ground_truth.json`` and the Cost Explorer
+    answers the traffic implies (``cost_explorer/nat-usage.json``) under ``out_dir``."""
     rng = random.Random(seed)
     destinations = _destination_pool(rng, json.loads(ip_ranges_path.read_text()))
     clients = _client_pool(rng)
@@ -86,7 +89,29 @@ def generate(
     (ipam_dir / "netbox-export.json").write_text(json.dumps(company.netbox_export(), indent=1, sort_keys=True) + "\n")
     ground_truth = _ground_truth(truth, first_day, days, seed, connections_per_day, files)
     (out_dir / "ground_truth.json").write_text(json.dumps(ground_truth, indent=1, sort_keys=True) + "\n")
+    ce_dir = out_dir / "cost_explorer"
+    ce_dir.mkdir(parents=True, exist_ok=True)
+    (ce_dir / "nat-usage.json").write_text(json.dumps(_cost_explorer_usage(ground_truth), indent=1, sort_keys=True) + "\n")
     return ground_truth
+
+
+def _cost_explorer_usage(ground_truth: dict) -> dict[str, object]:
+    """The GetCostAndUsage answers the sample's traffic implies: AWS bills every NAT byte (both
+    directions) to the gateway's account and region, as NAT data processing at the region's price,
+    in GB of DEFAULT_BILLING_GB_BYTES. Final (not estimated) days, like a month-old bill."""
+    book = PriceBook()
+    usage_type = usage_type_for(company.NAT_REGION)
+    responses = []
+    for day, totals in sorted(ground_truth["days"].items()):
+        gb = totals["nat_bytes"] / book.billing_gb_bytes
+        groups = [(usage_type, company.NAT_ACCOUNT, gb, gb * book.per_gb(company.NAT_REGION))]
+        responses.append(usage_response(date.fromisoformat(day), groups))
+    return {
+        "about": "Cost Explorer GetCostAndUsage responses for the sample days (USAGE_TYPE_GROUP "
+        "'EC2: NAT Gateway - Data Processed', grouped by USAGE_TYPE and LINKED_ACCOUNT), written by "
+        "natflow_pipeline.sample_data from the generated NAT bytes",
+        "responses": responses,
+    }
 
 
 def _client_pool(rng: random.Random) -> list[tuple[str, company.ClientSpace]]:
