@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import polars as pl
+from botocore.exceptions import BotoCoreError, ClientError
 
 from natflow_pipeline.pricing import USAGE_TYPE_REGIONS
 
@@ -112,8 +113,18 @@ def usage_type_for(region: str, regions: Mapping[str, str] = USAGE_TYPE_REGIONS)
 
 def _pages(client: GetCostAndUsage, day: date, max_pages: int) -> Iterator[Mapping[str, Any]]:
     token: str | None = None
-    for _ in range(max_pages):
-        response = client.get_cost_and_usage(**request_for(day, token))
+    for page in range(1, max_pages + 1):
+        try:
+            response = client.get_cost_and_usage(**request_for(day, token))
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) + 1
+            raise CostExplorerError(
+                f"Cost Explorer GetCostAndUsage for {day} (page {page}) failed after {attempts} attempt(s): "
+                f"{error.get('Code', 'error')}: {error.get('Message', '')}"
+            ) from exc
+        except BotoCoreError as exc:
+            raise CostExplorerError(f"Cost Explorer GetCostAndUsage for {day} (page {page}): {exc}") from exc
         yield response
         token = response.get("NextPageToken")
         if not token:

@@ -31,7 +31,7 @@ class CostExplorerResource(dg.ConfigurableResource):
     def client(self) -> GetCostAndUsage:
         if self.mode == "file":
             return FileCostExplorer(self.file_path)
-        retries = Config(retries={"mode": "standard", "max_attempts": self.max_attempts})
+        retries = Config(retries={"mode": "standard", "total_max_attempts": self.max_attempts})
         return boto3.client("ce", region_name=self.region_name, endpoint_url=self.endpoint_url, config=retries)
 
     def source(self) -> str:
