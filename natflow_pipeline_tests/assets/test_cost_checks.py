@@ -1,0 +1,62 @@
+"""The cost checks on the embedded default: reconciliation passes offline, a missing delivery
+blocks the day, and unattributed traffic warns with the addresses to fix in NetBox."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import dagster as dg
+import polars as pl
+
+from natflow_pipeline.assets.cost_explorer import RECONCILIATION_TABLE
+from natflow_pipeline.definitions import defs
+from natflow_pipeline.demo import sample_days
+from natflow_pipeline.paths import DEFAULT_FLOW_LOGS
+from natflow_pipeline.reconciliation import SCHEMA as RECONCILIATION_SCHEMA
+from natflow_pipeline.resources.cost_checks import CostChecksResource
+from natflow_pipeline.resources.flow_logs import FlowLogSource
+from natflow_pipeline.resources.warehouse import WarehouseResource
+
+
+def test_the_sample_reconciles_with_its_cost_explorer_file_on_every_day(sample_warehouse):
+    table = sample_warehouse.get().scan(RECONCILIATION_TABLE).collect().sort("usage_date")
+    assert table.schema == pl.Schema(RECONCILIATION_SCHEMA)
+    assert [d.isoformat() for d in table["usage_date"]] == sample_days()
+    assert set(table["status"]) == {"PASS"}
+    assert set(zip(table["account_id"], table["region"])) == {("999999999999", "us-east-1")}
+    assert table["difference_pct"].abs().max() < 1e-6
+    assert not table["estimated"].any()
+
+
+def evaluations(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+    return {e.check_name: e for e in result.get_asset_check_evaluations() if e.asset_key == dg.AssetKey("team_daily_costs")}
+
+
+def test_a_missing_hourly_delivery_fails_the_day_and_blocks_reconciliation(tmp_path):
+    flowlogs = tmp_path / "flowlogs"
+    shutil.copytree(DEFAULT_FLOW_LOGS, flowlogs)
+    (missing,) = flowlogs.rglob("*_20261102T1005Z_*.log.gz")  # holds the records of 09:00-10:00
+    missing.unlink()
+    resources = {
+        **defs.resources,
+        "flow_logs": FlowLogSource(uri=str(flowlogs)),
+        "warehouse": WarehouseResource(uri=str(tmp_path / "wh")),
+        "cost_checks": CostChecksResource(max_unattributed_share=0.01),
+    }
+    assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)]
+    result = dg.materialize(assets, partition_key="2026-11-02", resources=resources, raise_on_error=False)
+    checks = evaluations(result)
+    complete = checks["nat_interfaces_complete"]
+    assert not complete.passed and complete.severity == dg.AssetCheckSeverity.ERROR
+    assert "| 999999999999 | us-east-1 | eni-0a1b2c3d4e5f67890 | 9 |" in complete.metadata["gaps"].value
+    assert checks["rows_accounted_for"].passed
+    attribution = checks["unattributed_share"]
+    assert not attribution.passed and attribution.severity == dg.AssetCheckSeverity.WARN
+    assert 0.01 < attribution.metadata["unattributed_share"].value < 0.05
+    assert "10.40.3." in attribution.metadata["top_unattributed_addresses"].value
+    assert not result.success
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "team_daily_costs" in materialized and "nat_cost_reconciliation" not in materialized
+    assert not WarehouseResource(uri=str(tmp_path / "wh")).get().exists(RECONCILIATION_TABLE)
+    assert date(2026, 11, 2).isoformat() in sample_days()
