@@ -48,6 +48,20 @@ def team_table(warehouse: WarehouseResource, day: str) -> pl.DataFrame:
     )
 
 
+def reconciliation_table(warehouse: WarehouseResource, day: str) -> pl.DataFrame:
+    """The day's flow-log NAT GB against what Cost Explorer billed (the offline file by default)."""
+    table = warehouse.get().read_partition("nat_cost_reconciliation", "usage_date", date.fromisoformat(day))
+    return table.select(
+        "account_id",
+        "region",
+        pl.col("flow_log_gb").round(4),
+        pl.col("cost_explorer_gb").round(4),
+        pl.col("difference_pct").round(6),
+        "estimated",
+        "status",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("days", nargs="*", help="YYYY-MM-DD (default: the embedded sample days)")
@@ -61,6 +75,8 @@ def main() -> None:
             print(f"\nNAT cost by team, {day} (UTC); warehouse: {warehouse.uri}")
             print(table)
             print(f"total: {table['bytes'].sum():,} bytes, ${table['total_usd'].sum():,.4f}")
+            print(f"reconciliation with Cost Explorer, {day} (GB = {defs.resources['pricing'].billing_gb_bytes:,} bytes)")
+            print(reconciliation_table(warehouse, day))
 
 
 if __name__ == "__main__":
