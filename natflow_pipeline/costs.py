@@ -12,6 +12,7 @@ import polars as pl
 from natflow_pipeline.pricing import PriceBook
 
 HourlyAllocation = Literal["proportional", "even", "none"]
+GatewayHours = Literal["full_day", "hours_seen"]
 HOURS_PER_DAY = 24
 
 GROUP_KEYS: tuple[str, ...] = (
@@ -42,20 +43,35 @@ SCHEMA: dict[str, pl.DataType] = {
     "data_processing_usd": pl.Float64,
     "hourly_usd": pl.Float64,
     "total_usd": pl.Float64,
+    "gateway_hours": pl.Int64,
 }
 
 
 def team_daily_costs(
-    enriched: pl.DataFrame, prices: PriceBook, hourly_allocation: HourlyAllocation = "proportional"
+    enriched: pl.DataFrame,
+    prices: PriceBook,
+    hourly_allocation: HourlyAllocation = "proportional",
+    gateway_hours: GatewayHours = "full_day",
 ) -> pl.DataFrame:
     """Aggregate enriched NAT rows and price them.
 
     Data processing is billed per GB in both directions, so every kept row's bytes count. A
-    gateway's hourly charge (24 hours for each interface seen that day) is shared among the rows of
-    that interface: by bytes (proportional), equally, or not at all.
+    gateway's hourly charge is shared among the rows of its interface: by bytes (proportional),
+    equally, or not at all. How many hours a gateway is charged for a day (``gateway_hours``):
+    ``full_day`` counts 24 for every interface seen that day, because AWS bills every hour a
+    gateway exists and an idle hour leaves no NAT record; ``hours_seen`` counts the UTC hours with
+    at least one NAT record, closer for a gateway created or deleted that day but short for a
+    gateway idle for a whole hour. Flow logs cannot tell those two apart.
     """
-    grouped = enriched.group_by(GROUP_KEYS).agg(
-        pl.len().cast(pl.Int64).alias("flows"), pl.col("bytes").sum().cast(pl.Int64).alias("bytes")
+    hours_of_gateway = (
+        pl.lit(HOURS_PER_DAY, dtype=pl.Int64)
+        if gateway_hours == "full_day"
+        else (pl.col("start") // 3600).n_unique().over("usage_date", "interface_id", "region").cast(pl.Int64)
+    )
+    grouped = enriched.with_columns(hours_of_gateway.alias("gateway_hours")).group_by(GROUP_KEYS).agg(
+        pl.len().cast(pl.Int64).alias("flows"),
+        pl.col("bytes").sum().cast(pl.Int64).alias("bytes"),
+        pl.col("gateway_hours").first(),
     )
     regions = grouped["region"].unique().drop_nulls().to_list()
     price_table = pl.DataFrame(
@@ -67,7 +83,7 @@ def team_daily_costs(
         schema={"region": pl.String, "_per_gb": pl.Float64, "_per_hour": pl.Float64},
     )
     gateway = ["usage_date", "interface_id", "region"]
-    gateway_day_usd = pl.col("_per_hour") * HOURS_PER_DAY
+    gateway_day_usd = pl.col("_per_hour") * pl.col("gateway_hours")
     share = {
         "proportional": pl.col("bytes") / pl.col("bytes").sum().over(gateway),
         "even": pl.lit(1.0) / pl.len().over(gateway),

@@ -50,7 +50,7 @@ def team_daily_costs(
     day = date.fromisoformat(context.partition_key)
     store = warehouse.get()
     enriched = store.read_partition("enriched_nat_flows", "usage_date", day)
-    costs = price_day(enriched, pricing.price_book(), pricing.hourly_allocation)
+    costs = price_day(enriched, pricing.price_book(), pricing.hourly_allocation, pricing.gateway_hours)
     version = store.write_partition("team_daily_costs", costs, "usage_date", day)
     by_team = (
         costs.group_by("team")
@@ -67,6 +67,10 @@ def team_daily_costs(
             "total_usd": float(costs["total_usd"].sum() or 0.0),
             "teams": by_team.height,
             "billing_gb_bytes": pricing.billing_gb_bytes,
+            "gateway_hours_rule": pricing.gateway_hours,
+            "prices_used": dg.MetadataValue.json(
+                {r: {"usd_per_gb": pricing.price_book().per_gb(r), "usd_per_hour": pricing.price_book().per_hour(r), "source": pricing.price_book().provenance(r)} for r in sorted(set(costs["region"].drop_nulls()))}
+            ),
             "top_teams": dg.MetadataValue.md(markdown_table(by_team.head(10))),
             "delta_version": version,
         },

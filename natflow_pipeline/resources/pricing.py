@@ -4,7 +4,7 @@
 import dagster as dg
 from pydantic import Field
 
-from natflow_pipeline.costs import HourlyAllocation
+from natflow_pipeline.costs import GatewayHours, HourlyAllocation
 from natflow_pipeline.pricing import DEFAULT_BILLING_GB_BYTES, PriceBook
 
 
@@ -17,6 +17,11 @@ class PricingResource(dg.ConfigurableResource):
     )
     hourly_allocation: HourlyAllocation = Field(
         default="proportional", description="How a gateway's hourly charge is shared: proportional | even | none."
+    )
+
+    gateway_hours: GatewayHours = Field(
+        default="full_day",
+        description="Hours a gateway is charged per day: full_day (24 per interface seen) | hours_seen (UTC hours with NAT records).",
     )
 
     def price_book(self) -> PriceBook:
