@@ -13,6 +13,12 @@ import polars as pl
 from natflow_pipeline.ipam import UNATTRIBUTED
 
 HOURS = list(range(24))
+GAPS_SCHEMA: dict[str, pl.DataType] = {
+    "account_id": pl.String,
+    "region": pl.String,
+    "interface_id": pl.String,
+    "missing_hours": pl.List(pl.Int64),
+}
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,8 @@ def completeness(day: date, recent: pl.DataFrame) -> Completeness:
     day means a delivery is missing (or late), and the day's bytes would be short.
     """
     interfaces = recent.select("account_id", "region", "interface_id").unique()
+    if interfaces.is_empty():  # a list literal does not broadcast onto zero rows in Polars 2.1
+        return Completeness(0, pl.DataFrame(schema=GAPS_SCHEMA))
     midnight = int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
     seen = (
         recent.filter(pl.col("usage_date") == day)

@@ -66,7 +66,7 @@ def reconcile(
     billed = cost_explorer.group_by(KEYS).agg(
         pl.col("usage_quantity").sum().alias("cost_explorer_gb"), pl.col("unblended_cost").sum().alias("cost_explorer_usd")
     )
-    provisional = estimated or (today - day).days < tolerance.lag_days
+    provisional = is_provisional(day, estimated, tolerance, today)
     joined = flow.join(billed, on=KEYS, how="full", coalesce=True).with_columns(pl.col("flow_log_bytes").fill_null(0))
     flow_gb = pl.col("flow_log_bytes") / billing_gb_bytes
     difference = flow_gb - pl.col("cost_explorer_gb").fill_null(0.0)
@@ -94,8 +94,14 @@ def reconcile(
     )
 
 
-def worst_status(reconciled: pl.DataFrame) -> Status:
-    """The day's verdict: the worst row's status (PASS for a day with no NAT usage on either side)."""
+def is_provisional(day: date, estimated: bool, tolerance: Tolerance, today: date) -> bool:
+    """Cost Explorer may still change the day: it says so, or the day is younger than the lag."""
+    return estimated or (today - day).days < tolerance.lag_days
+
+
+def worst_status(reconciled: pl.DataFrame, provisional: bool = False) -> Status:
+    """The day's verdict: the worst row's status. A day with no NAT usage on either side passes
+    once final, and warns while provisional (Cost Explorer may not have reported it yet)."""
     if reconciled.is_empty():
-        return "PASS"
+        return "WARN" if provisional else "PASS"
     return max(reconciled["status"].to_list(), key=STATUS_ORDER.__getitem__)  # type: ignore[return-value]

@@ -34,6 +34,11 @@ def test_every_hour_covered_passes():
     assert completeness(DAY, nat_rows(*[(DAY, "eni-a", MIDNIGHT + h * 3600) for h in range(24)])).passed
 
 
+def test_no_interface_seen_at_all_passes_with_no_gaps():
+    result = completeness(DAY, nat_rows())
+    assert result.passed and result.interfaces == 0 and "missing_hours" in result.gaps.columns
+
+
 def test_attribution_share_and_top_unattributed_addresses():
     enriched = pl.DataFrame(
         {

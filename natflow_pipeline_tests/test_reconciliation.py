@@ -66,6 +66,7 @@ def test_the_gb_definition_is_visible_as_a_seven_percent_gap():
     assert table["billing_gb_bytes"].item() == GB
 
 
-def test_a_day_with_no_nat_usage_anywhere_passes_with_no_rows():
+def test_a_day_with_no_nat_usage_anywhere_passes_once_final_and_warns_before():
     table = run(flows(), billed())
     assert table.is_empty() and worst_status(table) == "PASS"
+    assert worst_status(table, provisional=True) == "WARN"

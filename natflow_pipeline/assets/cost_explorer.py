@@ -11,7 +11,7 @@ from natflow_pipeline.assets.costs import team_daily_costs
 from natflow_pipeline.assets.metadata import markdown_table
 from natflow_pipeline.cost_explorer import USAGE_SCHEMA, fetch_day
 from natflow_pipeline.partitions import daily_partitions
-from natflow_pipeline.reconciliation import reconcile, worst_status
+from natflow_pipeline.reconciliation import is_provisional, reconcile, worst_status
 from natflow_pipeline.resources.cost_checks import CostChecksResource
 from natflow_pipeline.resources.cost_explorer import CostExplorerResource
 from natflow_pipeline.resources.pricing import PricingResource
@@ -135,7 +135,7 @@ def nat_cost_reconciliation(
     today = datetime.now(timezone.utc).date()
     table = reconcile(day, flows, usage, bool(request["estimated"]), pricing.billing_gb_bytes, tolerance, today)
     version = store.write_partition(RECONCILIATION_TABLE, table, "usage_date", day)
-    status = worst_status(table)
+    status = worst_status(table, is_provisional(day, bool(request["estimated"]), tolerance, today))
     flow_gb = float(table["flow_log_gb"].sum() or 0.0)
     ce_gb = float(table["cost_explorer_gb"].sum() or 0.0)
     numbers = {
