@@ -15,6 +15,7 @@ from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.resources.cost_checks import CostChecksResource
 from natflow_pipeline.resources.pricing import PricingResource
 from natflow_pipeline.resources.warehouse import WarehouseResource
+from natflow_pipeline.warehouse import Warehouse
 
 
 @dg.asset(
@@ -50,7 +51,8 @@ def team_daily_costs(
     day = date.fromisoformat(context.partition_key)
     store = warehouse.get()
     enriched = store.read_partition("enriched_nat_flows", "usage_date", day)
-    costs = price_day(enriched, pricing.price_book(), pricing.hourly_allocation, pricing.gateway_hours)
+    book = pricing.price_book()
+    costs = price_day(enriched, book, pricing.hourly_allocation, pricing.gateway_hours)
     version = store.write_partition("team_daily_costs", costs, "usage_date", day)
     by_team = (
         costs.group_by("team")
@@ -69,7 +71,10 @@ def team_daily_costs(
             "billing_gb_bytes": pricing.billing_gb_bytes,
             "gateway_hours_rule": pricing.gateway_hours,
             "prices_used": dg.MetadataValue.json(
-                {r: {"usd_per_gb": pricing.price_book().per_gb(r), "usd_per_hour": pricing.price_book().per_hour(r), "source": pricing.price_book().provenance(r)} for r in sorted(set(costs["region"].drop_nulls()))}
+                {
+                    region: {"usd_per_gb": book.per_gb(region), "usd_per_hour": book.per_hour(region), "source": book.provenance(region)}
+                    for region in sorted(set(costs["region"].drop_nulls()))
+                }
             ),
             "top_teams": dg.MetadataValue.md(markdown_table(by_team.head(10))),
             "delta_version": version,
@@ -78,7 +83,7 @@ def team_daily_costs(
     )
 
 
-def _checks(store, day: date, enriched: pl.DataFrame, costs: pl.DataFrame, settings: CostChecksResource) -> list[dg.AssetCheckResult]:
+def _checks(store: Warehouse, day: date, enriched: pl.DataFrame, costs: pl.DataFrame, settings: CostChecksResource) -> list[dg.AssetCheckResult]:
     """The gold table's checks for the partition being written (in-asset: Dagster 1.13's
     partitioned standalone checks are a preview, and these need the frames already in hand)."""
     files = store.read_partition(FILES_TABLE, "usage_date", day) if store.exists(FILES_TABLE) else pl.DataFrame(

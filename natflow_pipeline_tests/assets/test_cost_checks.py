@@ -60,3 +60,17 @@ def test_a_missing_hourly_delivery_fails_the_day_and_blocks_reconciliation(tmp_p
     assert "team_daily_costs" in materialized and "nat_cost_reconciliation" not in materialized
     assert not WarehouseResource(uri=str(tmp_path / "wh")).get().exists(RECONCILIATION_TABLE)
     assert date(2026, 11, 2).isoformat() in sample_days()
+
+
+def test_the_code_location_holds_the_cost_assets_and_their_checks():
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {"cost_explorer_nat_usage", "nat_cost_reconciliation"} <= keys
+    specs = {(s.asset_key.to_user_string(), s.name): s.blocking for a in defs.assets if isinstance(a, dg.AssetsDefinition) for s in a.check_specs}
+    assert specs == {
+        ("nat_flows", "rows_accounted_for"): True,
+        ("team_daily_costs", "rows_accounted_for"): True,
+        ("team_daily_costs", "nat_interfaces_complete"): True,
+        ("team_daily_costs", "unattributed_share"): False,
+        ("nat_cost_reconciliation", "matches_cost_explorer"): True,
+    }
