@@ -70,17 +70,22 @@ BUILD_PACKAGES=(build-essential pkg-config xz-utils libssl-dev zlib1g-dev libffi
 
 CURRENT_STEP="setup"
 CURRENT_LOG=""
+STARTING=0
 
 # ---------------------------------------------------------------------------------------------
 # Error reporting: every failure names the step and shows the end of that step's log.
 
-log() { printf '[netbox_server] %s\n' "$*" >&2; }
+# Every line carries the seconds since the script started, so slow steps are easy to spot.
+log() { printf '[netbox_server +%ss] %s\n' "$SECONDS" "$*" >&2; }
 
 die() {
     log "FAILED in step '$CURRENT_STEP': $*"
     if [[ -n $CURRENT_LOG && -s $CURRENT_LOG ]]; then
         log "last lines of $CURRENT_LOG:"
         tail -n 40 "$CURRENT_LOG" | sed 's/^/    /' >&2
+    fi
+    if [[ $STARTING == 1 ]]; then
+        log "servers started before this step are left running for inspection; '$0 stop' stops them"
     fi
     exit 1
 }
@@ -144,6 +149,7 @@ ensure_packages() {
 cached_python() {
     local dir best=""
     for dir in "$CACHE_ROOT/python$PY_SERIES"/*/; do
+        dir=${dir%/}
         [[ -f $dir/.complete && -x $dir/bin/python$PY_SERIES ]] && best=$dir/bin/python$PY_SERIES
     done
     [[ -n $best ]] && echo "$best"
@@ -197,6 +203,7 @@ ensure_python() {
         build_python
         PYTHON=$(cached_python) || die "CPython build did not produce an interpreter"
     fi
+    [[ -x $PYTHON ]] || die "$PYTHON is not an executable"
     "$PYTHON" -c 'import sys; assert sys.version_info >= (3, 12), sys.version' \
         || die "$PYTHON is older than 3.12"
     PY_VERSION=$("$PYTHON" -c 'import platform; print(platform.python_version())')
@@ -286,18 +293,21 @@ netbox_cli() {
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# pid_alive PIDFILE PATTERN: true if the pid file names a live process whose command line
-# matches PATTERN (guards against a stale pid file pointing at a reused pid).
-pid_alive() {
-    local pid
-    [[ -s $1 ]] || return 1
-    pid=$(head -n 1 "$1")
-    [[ $pid =~ ^[0-9]+$ ]] || return 1
-    [[ -r /proc/$pid/cmdline ]] || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$2"
+# proc_matches PID PATTERN: true if PID is a live (non-zombie) process whose command line
+# matches PATTERN (guards against a stale pid file pointing at a reused pid). A zombie has an
+# empty cmdline, so it counts as gone.
+proc_matches() {
+    [[ $1 =~ ^[0-9]+$ && -r /proc/$1/cmdline ]] || return 1
+    tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q -- "$2"
 }
 
-# stop_pid PIDFILE PATTERN NAME: SIGTERM, wait up to 30 s, then SIGKILL.
+# pid_alive PIDFILE PATTERN
+pid_alive() {
+    [[ -s $1 ]] && proc_matches "$(head -n 1 "$1")" "$2"
+}
+
+# stop_pid PIDFILE PATTERN NAME: SIGTERM, wait up to 30 s for the process itself (gunicorn
+# deletes its pid file before its interpreter has finished exiting), then SIGKILL.
 stop_pid() {
     local pidfile=$1 pattern=$2 name=$3 pid i
     if ! pid_alive "$pidfile" "$pattern"; then
@@ -308,11 +318,11 @@ stop_pid() {
     log "stopping $name (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < 60; i++)); do
-        pid_alive "$pidfile" "$pattern" || break
+        proc_matches "$pid" "$pattern" || break
         sleep 0.5
     done
-    if pid_alive "$pidfile" "$pattern"; then
-        log "  $name ignored SIGTERM, sending SIGKILL"
+    if proc_matches "$pid" "$pattern"; then
+        log "  $name ignored SIGTERM for 30s, sending SIGKILL"
         kill -KILL "$pid" 2>/dev/null || true
         sleep 0.5
     fi
@@ -457,6 +467,17 @@ bootstrap_netbox() {
     run_logged netbox_py "$ASSETS/bootstrap.py"
 }
 
+# True unless both tokens and both custom fields are already in the database. Loading Django
+# for bootstrap.py costs ~10 s of CPU, so a restart with an existing database skips it.
+bootstrap_needed() {
+    local found
+    found=$(psql_q -d "$PG_DB" -c "SELECT
+        (SELECT count(*) FROM users_token WHERE key = '$NB_TOKEN_KEY' OR plaintext = '$NB_TOKEN_V1')
+      + (SELECT count(*) FROM extras_customfield WHERE name IN ('aws_account_id', 'team'))" \
+        2>/dev/null) || return 0
+    [[ $found != 4 ]]
+}
+
 # ---------------------------------------------------------------------------------------------
 # Redis
 
@@ -508,16 +529,33 @@ start_netbox() {
         # caller's pipes), so `$(netbox_server.sh start)` does not hang.
         NETBOX_ROOT=$NETBOX_ROOT_DIR setsid nohup env -C "$STATE" "$VENV/bin/gunicorn" \
             --bind "127.0.0.1:$HTTP_PORT" --workers 2 --threads 4 --timeout 120 \
-            --no-control-socket \
+            --no-control-socket --preload --graceful-timeout 5 \
             --pid "$RUN_DIR/netbox.pid" \
             --access-logfile "$LOG_DIR/netbox-access.log" --error-logfile "$CURRENT_LOG" \
             netbox.wsgi >>"$CURRENT_LOG" 2>&1 </dev/null 9>&- &
         NETBOX_LAUNCH_PID=$!
     fi
+}
+
+wait_for_netbox() {
+    step "netbox: wait for the API on 127.0.0.1:$HTTP_PORT" "$LOG_DIR/netbox.log"
     wait_for "NetBox API" 180 netbox_ready
 }
 
-stop_netbox() { stop_pid "$RUN_DIR/netbox.pid" gunicorn "netbox (gunicorn)"; }
+stop_netbox() {
+    local sid="" leftover
+    [[ -s $RUN_DIR/netbox.pid ]] && sid=$(head -n 1 "$RUN_DIR/netbox.pid")
+    stop_pid "$RUN_DIR/netbox.pid" gunicorn "netbox (gunicorn)"
+    # gunicorn was started with setsid, so its master pid is also its session id: anything
+    # still in that session (a worker orphaned by a killed master) is ours to end.
+    [[ $sid =~ ^[0-9]+$ ]] || return 0
+    leftover=$(ps -o pid=,stat= -s "$sid" 2>/dev/null | awk '$2 !~ /^Z/ {printf "%s ", $1}') || true
+    if [[ -n ${leftover// /} ]]; then
+        log "  killing leftover gunicorn processes: $leftover"
+        # shellcheck disable=SC2086
+        kill -KILL $leftover 2>/dev/null || true
+    fi
+}
 
 # wait_for NAME SECONDS CHECK...: poll CHECK every half second.
 wait_for() {
@@ -570,6 +608,7 @@ load_installed() {
 
 cmd_start() {
     local t0=$SECONDS
+    STARTING=1
     prepare_state
     step "packages: PostgreSQL, Redis, curl" "$LOG_DIR/apt.log"
     ensure_packages "${RUNTIME_PACKAGES[@]}"
@@ -582,8 +621,13 @@ cmd_start() {
     start_redis
     start_postgres
     ensure_database
-    bootstrap_netbox
+    # gunicorn loads NetBox (~10 s of CPU) while bootstrap.py runs on the other core; requests
+    # only succeed once the token exists, which the readiness check waits for anyway.
     start_netbox
+    if bootstrap_needed; then
+        bootstrap_netbox
+    fi
+    wait_for_netbox
     write_env_file
     CURRENT_STEP="done"
     log "NetBox $NETBOX_VERSION is up at http://127.0.0.1:$HTTP_PORT (started in $(elapsed $t0))"
