@@ -7,7 +7,9 @@ import shutil
 import struct
 from pathlib import Path
 
+from natflow_pipeline.dashboard.render import render
 from natflow_pipeline.demo import sample_days
+from natflow_pipeline_tests.dashboard.test_render import interface_dashboard
 from natflow_pipeline_tests.services.chromium import Browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,3 +70,13 @@ def test_the_browser_harness_sees_script_errors_and_fetches(browser: Browser, tm
     assert any("deliberate" in e for e in browser.report.exceptions)
     assert any("boom" in e for e in browser.report.console_errors)
     assert any(u.startswith("http://127.0.0.1:9/") for u in browser.report.requested_urls)
+
+
+def test_interface_endpoint_savings_render_in_the_browser(browser: Browser, tmp_path: Path):
+    """Shapes the sample lacks (interface endpoints, a negative saving) draw without errors too."""
+    page = tmp_path / "interface.html"
+    page.write_text(render(interface_dashboard()), encoding="utf-8")
+    browser.open(page.as_uri())
+    # three services, one team each: three bars, one of them negative (CODEBUILD below break-even)
+    assert browser.evaluate("document.querySelectorAll('#chart-endpoint-savings .bars .point').length") == 3
+    assert browser.report.exceptions == [] and browser.report.console_errors == []
