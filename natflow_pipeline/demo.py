@@ -7,10 +7,12 @@ import argparse
 import json
 import tempfile
 from datetime import date, timedelta
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
+from natflow_pipeline.dashboard.publish import DASHBOARD_FILE, reports_location
 from natflow_pipeline.definitions import defs
 from natflow_pipeline.paths import DATA_DIR
 from natflow_pipeline.resources.warehouse import WarehouseResource
@@ -77,6 +79,9 @@ def main() -> None:
             print(f"total: {table['bytes'].sum():,} bytes, ${table['total_usd'].sum():,.4f}")
             print(f"reconciliation with Cost Explorer, {day} (GB = {defs.resources['pricing'].billing_gb_bytes:,} bytes)")
             print(reconciliation_table(warehouse, day))
+    dashboard = Path(reports_location(defs.resources["insights"].reports_uri, warehouse.uri)) / DASHBOARD_FILE
+    if dashboard.exists():
+        print(f"\ndashboard: {dashboard.resolve()}")
 
 
 if __name__ == "__main__":

@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+# The dashboard test renders in a real headless Chromium (Debian package; installed when missing).
+bash scripts/install_chromium.sh
 exec .venv/bin/pytest "$@"

@@ -1,0 +1,1 @@
+"""The interactive dashboard: data (read from the Delta tables), render (HTML), publish (write it)."""
