@@ -8,7 +8,7 @@ from natflow_pipeline.assets.flow_logs import nat_flows, raw_flow_logs
 from natflow_pipeline.assets.reference import aws_ip_ranges, ipam_prefixes
 from natflow_pipeline.resources.flow_logs import FlowLogSource
 from natflow_pipeline.resources.pricing import PricingResource
-from natflow_pipeline.resources.reference import IpamSource, IpRangesSource
+from natflow_pipeline.resources.reference import ip_ranges_from_env, ipam_from_env
 from natflow_pipeline.resources.warehouse import WarehouseResource
 
 defs = dg.Definitions(
@@ -16,8 +16,8 @@ defs = dg.Definitions(
     resources={
         "flow_logs": FlowLogSource(),
         "warehouse": WarehouseResource(),
-        "ipam": IpamSource(),
-        "ip_ranges": IpRangesSource(),
+        "ipam": ipam_from_env(),
+        "ip_ranges": ip_ranges_from_env(),
         "pricing": PricingResource(),
     },
 )
