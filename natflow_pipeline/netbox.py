@@ -163,7 +163,7 @@ class _errors:
                 url,
                 status,
             ) from None
-        if isinstance(exc, pynetbox.ContentError):
+        if isinstance(exc, (pynetbox.ContentError, ValueError)):  # requests' JSONDecodeError is one
             raise NetBoxError(f"NetBox at {url} did not answer with JSON (is {url} NetBox's base URL?)", url) from None
         if isinstance(exc, requests.RequestException):
             raise NetBoxError(
