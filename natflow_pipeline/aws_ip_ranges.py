@@ -13,6 +13,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 import polars as pl
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from natflow_pipeline.addresses import Owned, cidr_bounds, flatten
 
@@ -42,9 +45,40 @@ class IpRangesError(ValueError):
     """ip-ranges.json that does not have the documented shape."""
 
 
+class Unreachable(OSError):
+    """ip-ranges.json could not be fetched (after the retries): the caller may fall back."""
+
+
+def download(url: str, timeout_s: float, retries: int, backoff_s: float) -> bytes:
+    """GET ``url`` with a timeout, retrying connection errors, 429 and 5xx with exponential backoff."""
+    retry = Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        backoff_factor=backoff_s,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=frozenset({"GET"}),
+        raise_on_status=False,
+    )
+    with requests.Session() as session:
+        session.mount("http://", HTTPAdapter(max_retries=retry))
+        session.mount("https://", HTTPAdapter(max_retries=retry))
+        try:
+            response = session.get(url, timeout=timeout_s)
+        except requests.RequestException as exc:
+            raise Unreachable(f"{url}: unreachable after {retries} retries: {type(exc).__name__}: {exc}") from exc
+    if response.status_code != 200:
+        raise Unreachable(f"{url}: HTTP {response.status_code} {response.reason} (after {retries} retries for 429/5xx)")
+    return response.content
+
+
 def parse(document: bytes | str | Mapping[str, Any], source: str) -> pl.DataFrame:
     """Validate an ip-ranges.json document and return one row per prefix."""
-    data = json.loads(document) if isinstance(document, (bytes, str)) else document
+    try:
+        data = json.loads(document) if isinstance(document, (bytes, str)) else document
+    except ValueError as exc:
+        raise IpRangesError(f"{source}: not JSON: {exc}") from exc
     if not isinstance(data, Mapping):
         raise IpRangesError(f"{source}: expected a JSON object, found {type(data).__name__}")
     token, created = data.get("syncToken"), data.get("createDate")

@@ -13,7 +13,7 @@ from natflow_pipeline.resources.cost_explorer import CostExplorerResource
 from natflow_pipeline.resources.flow_logs import FlowLogSource
 from natflow_pipeline.resources.insights import InsightsResource
 from natflow_pipeline.resources.pricing import PricingResource
-from natflow_pipeline.resources.reference import IpamSource, IpRangesSource
+from natflow_pipeline.resources.reference import ip_ranges_from_env, ipam_from_env
 from natflow_pipeline.resources.warehouse import WarehouseResource
 
 defs = dg.Definitions(
@@ -33,8 +33,8 @@ defs = dg.Definitions(
     resources={
         "flow_logs": FlowLogSource(),
         "warehouse": WarehouseResource(),
-        "ipam": IpamSource(),
-        "ip_ranges": IpRangesSource(),
+        "ipam": ipam_from_env(),
+        "ip_ranges": ip_ranges_from_env(),
         "pricing": PricingResource(),
         "cost_explorer": CostExplorerResource(),
         "cost_checks": CostChecksResource(),

@@ -31,3 +31,4 @@ def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wareh
 
 # Real services, started on demand by the tests that use them.
 from natflow_pipeline_tests.services.moto import moto_server  # noqa: E402,F401
+from natflow_pipeline_tests.services.netbox import netbox  # noqa: E402,F401

@@ -6,13 +6,16 @@ from datetime import date, datetime, timedelta, timezone
 import dagster as dg
 import polars as pl
 
+from natflow_pipeline import aws_ip_ranges as ranges_table
+from natflow_pipeline.netbox import NetBoxError
 from natflow_pipeline.partitions import daily_partitions
-from natflow_pipeline.resources.reference import IpamSource, IpRangesSource
+from natflow_pipeline.resources.reference import IpamResource, IpRangesSource
 from natflow_pipeline.resources.warehouse import WarehouseResource
 from natflow_pipeline.warehouse import Warehouse
 
 IPAM_TABLE = "ipam_prefixes"
 IP_RANGES_TABLE = "aws_ip_ranges"
+IP_RANGES_LIVE_CHECK = "fetched_live"
 
 
 @dg.asset(
@@ -21,9 +24,16 @@ IP_RANGES_TABLE = "aws_ip_ranges"
     description="The company's IPAM (NetBox prefixes and IP addresses with their tenant/team and "
     "owning account) as a daily snapshot, so re-attributing an old day uses the IPAM of that day.",
 )
-def ipam_prefixes(context: dg.AssetExecutionContext, ipam: IpamSource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def ipam_prefixes(context: dg.AssetExecutionContext, ipam: IpamResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     day = date.fromisoformat(context.partition_key)
-    frame, source = ipam.snapshot()
+    try:
+        frame, source = ipam.snapshot()
+    except NetBoxError as exc:
+        # Nothing has been written yet: the day keeps whatever snapshot it had (or none).
+        raise dg.Failure(
+            description=f"{IPAM_TABLE} {day}: {exc}; no snapshot written",
+            metadata={"service": exc.url, "http_status": exc.status if exc.status is not None else "none"},
+        ) from None
     store = warehouse.get()
     version = store.write_partition(IPAM_TABLE, frame.with_columns(pl.lit(day).alias("snapshot_date")), "snapshot_date", day)
     teams = frame["effective_team"].drop_nulls().unique()
@@ -42,25 +52,63 @@ def ipam_prefixes(context: dg.AssetExecutionContext, ipam: IpamSource, warehouse
 @dg.asset(
     group_name="reference",
     description="AWS's published ip-ranges.json, one version per syncToken (a version already "
-    "stored is not stored again). Each day is matched against the version in force that day.",
+    "stored is not stored again). Each day is matched against the version in force that day. "
+    "When the URL cannot be reached, the last stored version (else the bundled snapshot) is used, "
+    "and the metadata and a WARN check say so.",
+    check_specs=[
+        dg.AssetCheckSpec(
+            IP_RANGES_LIVE_CHECK,
+            asset="aws_ip_ranges",
+            description="ip-ranges.json came from its URL, not from a fallback.",
+        )
+    ],
 )
-def aws_ip_ranges(ip_ranges: IpRangesSource, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    frame, source = ip_ranges.fetch()
-    token = frame["sync_token"][0]
+def aws_ip_ranges(context: dg.AssetExecutionContext, ip_ranges: IpRangesSource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.get()
+    unreachable = None
+    try:
+        frame, source = ip_ranges.fetch()
+    except ranges_table.Unreachable as exc:
+        unreachable = str(exc)
+        context.log.warning(f"ip-ranges.json unreachable, falling back: {unreachable}")
+        frame, source = _fallback(store, ip_ranges)
+    except ranges_table.IpRangesError as exc:
+        raise dg.Failure(description=f"{IP_RANGES_TABLE}: invalid ip-ranges.json, nothing stored: {exc}") from None
+    token = frame["sync_token"][0]
     stored = token in store.partition_values(IP_RANGES_TABLE, "sync_token")
     if not stored:
         store.write_partition(IP_RANGES_TABLE, frame, "sync_token", token)
     return dg.MaterializeResult(
         metadata={
             "source": source,
+            "fetched_live": unreachable is None,
+            "fetch_error": unreachable or "",
             "sync_token": token,
             "create_date": frame["create_date"][0].isoformat(),
             "prefixes": frame.height,
             "new_version": not stored,
             "versions_stored": len(store.partition_values(IP_RANGES_TABLE, "sync_token")),
-        }
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=IP_RANGES_LIVE_CHECK,
+                passed=unreachable is None,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=f"using {source}: {unreachable}" if unreachable else f"fetched {source}",
+                metadata={"source": source, "sync_token": token},
+            )
+        ],
     )
+
+
+def _fallback(store: Warehouse, ip_ranges: IpRangesSource) -> tuple[pl.DataFrame, str]:
+    """The newest stored version (by createDate), else the bundled snapshot."""
+    if store.exists(IP_RANGES_TABLE):
+        versions = store.scan(IP_RANGES_TABLE).select("sync_token", "create_date").unique().sort("create_date").collect()
+        if versions.height:
+            token = versions["sync_token"][-1]
+            return store.read_partition(IP_RANGES_TABLE, "sync_token", token), f"fallback:stored syncToken {token}"
+    return ip_ranges.fallback(), f"fallback:bundled {ip_ranges.fallback_path}"
 
 
 def ipam_snapshot_for(store: Warehouse, day: date) -> tuple[pl.DataFrame, str]:

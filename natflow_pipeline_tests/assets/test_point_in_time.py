@@ -1,0 +1,113 @@
+"""Each day is enriched against the IPAM snapshot of that day, else the nearest earlier one, and
+against the ip-ranges version in force that day; the metadata says which. A NetBox that cannot be
+read writes no snapshot."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from natflow_pipeline.assets.enrichment import enriched_nat_flows
+from natflow_pipeline.assets.flow_logs import nat_flows
+from natflow_pipeline.assets.reference import IPAM_TABLE, aws_ip_ranges, ipam_prefixes
+from natflow_pipeline.definitions import defs
+from natflow_pipeline.resources.reference import IpamSource, IpRangesSource, NetBoxSource
+from natflow_pipeline.resources.warehouse import WarehouseResource
+from natflow_pipeline.sample_data.company import netbox_export
+from natflow_pipeline_tests.assets.test_ip_ranges_versions import NEW_TOKEN, OLD
+from natflow_pipeline_tests.services.processes import free_port
+
+DAY1, DAY2, DAY3 = "2026-11-01", "2026-11-02", "2026-11-03"
+MOVED = "10.10.1.0/24"  # a bare payments subnet that checkout takes over on DAY3
+
+
+def write_export(path: Path, reassign: bool) -> Path:
+    export = netbox_export()
+    if reassign:
+        checkout = next(t for t in export["tenants"] if t["name"] == "checkout")
+        prefix = next(p for p in export["prefixes"] if p["prefix"] == MOVED)
+        prefix["tenant"] = {k: checkout[k] for k in ("id", "name", "slug")}
+    path.write_text(json.dumps(export))
+    return path
+
+
+def run(assets: list[dg.AssetsDefinition], day: str | None, resources: dict[str, object], **kwargs: object) -> dg.ExecuteInProcessResult:
+    base = {**defs.resources, **resources}
+    return dg.materialize(assets, partition_key=day, resources=base, **kwargs)
+
+
+def enrichment_metadata(result: dg.ExecuteInProcessResult) -> dict[str, object]:
+    (event,) = result.asset_materializations_for_node("enriched_nat_flows")
+    return {k: v.value for k, v in event.metadata.items()}
+
+
+def teams_in_moved_subnet(warehouse: WarehouseResource, day: str) -> set[str]:
+    rows = warehouse.get().read_partition("enriched_nat_flows", "usage_date", date.fromisoformat(day))
+    return set(rows.filter(pl.col("ipam_prefix") == MOVED)["team"])
+
+
+@pytest.fixture(scope="module")
+def backfilled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """nat_flows for three days; the IPAM snapshot of DAY3 taken first, DAY1's backfilled later."""
+    tmp = tmp_path_factory.mktemp("pit")
+    warehouse = WarehouseResource(uri=str(tmp / "wh"))
+    before, after = write_export(tmp / "before.json", False), write_export(tmp / "after.json", True)
+    resources: dict[str, object] = {"warehouse": warehouse}
+    run([aws_ip_ranges], None, resources)
+    for day in (DAY1, DAY2, DAY3):
+        run([nat_flows], day, resources)
+    run([ipam_prefixes], DAY3, {**resources, "ipam": IpamSource(export_path=str(after))})
+    too_early = run([enriched_nat_flows], DAY1, resources, raise_on_error=False)
+    run([ipam_prefixes], DAY1, {**resources, "ipam": IpamSource(export_path=str(before))})
+    used = {day: enrichment_metadata(run([enriched_nat_flows], day, resources)) for day in (DAY1, DAY2, DAY3)}
+    return {"warehouse": warehouse, "too_early": too_early, "used": used}
+
+
+def test_a_day_before_every_snapshot_fails_and_says_what_to_do(backfilled):
+    result = backfilled["too_early"]
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert f"no {IPAM_TABLE} snapshot on or before {DAY1}" in str(failure.event_specific_data.error)
+
+
+def test_each_day_uses_its_own_snapshot_or_the_nearest_earlier(backfilled):
+    used = {day: meta["ipam_snapshot_used"] for day, meta in backfilled["used"].items()}
+    assert used == {DAY1: DAY1, DAY2: DAY1, DAY3: DAY3}
+
+
+def test_the_enriched_rows_follow_the_snapshot_they_used(backfilled):
+    warehouse = backfilled["warehouse"]
+    assert teams_in_moved_subnet(warehouse, DAY1) == {"payments"}
+    assert teams_in_moved_subnet(warehouse, DAY2) == {"payments"}  # DAY1's snapshot: before the move
+    assert teams_in_moved_subnet(warehouse, DAY3) == {"checkout"}
+    rows = warehouse.get().read_partition("enriched_nat_flows", "usage_date", date.fromisoformat(DAY2))
+    assert set(rows["ipam_snapshot_date"]) == {DAY1}
+
+
+def test_the_ip_ranges_version_in_force_is_reported(backfilled, tmp_path):
+    assert {meta["ip_ranges_sync_token_used"] for meta in backfilled["used"].values()} == {NEW_TOKEN}
+    # an older version stored later does not replace the one in force on these days
+    warehouse = backfilled["warehouse"]
+    run([aws_ip_ranges], None, {"warehouse": warehouse, "ip_ranges": IpRangesSource(url=str(OLD))})
+    meta = enrichment_metadata(run([enriched_nat_flows], DAY2, {"warehouse": warehouse}))
+    assert meta["ip_ranges_sync_token_used"] == NEW_TOKEN
+
+
+def test_a_netbox_that_cannot_be_reached_fails_and_writes_no_snapshot(backfilled):
+    warehouse = backfilled["warehouse"]
+    store = warehouse.get()
+    version, days = store.version(IPAM_TABLE), store.partition_values(IPAM_TABLE, "snapshot_date")
+    url = f"http://127.0.0.1:{free_port()}"
+    source = NetBoxSource(url=url, token="nbt_secretkey.secretsecret", retries=1, backoff_s=0.01, timeout_s=2)
+    with pytest.raises(dg.Failure) as failure:
+        run([ipam_prefixes], DAY2, {"warehouse": warehouse, "ipam": source})
+    message = str(failure.value)
+    assert url in message and "unreachable" in message and "no snapshot written" in message
+    assert "secret" not in message
+    assert store.version(IPAM_TABLE) == version
+    assert store.partition_values(IPAM_TABLE, "snapshot_date") == days == [DAY1, DAY3]
