@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
+import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
@@ -39,6 +40,21 @@ class Warehouse:
         write_deltalake(
             self.table_uri(table),
             frame.to_arrow(),
+            mode="overwrite",
+            predicate=f"{column} = '{literal}'",
+            partition_by=[column],
+            schema_mode="merge",
+            storage_options=self._options(),
+        )
+        return self.version(table)
+
+    def write_partition_stream(self, table: str, batches: pa.RecordBatchReader, column: str, value: date | str) -> int:
+        """:meth:`write_partition` from a stream of record batches, so the partition never has to be
+        in memory at once; still one Delta transaction. The batches must hold only ``value``."""
+        literal = value.isoformat() if isinstance(value, date) else str(value)
+        write_deltalake(
+            self.table_uri(table),
+            batches,
             mode="overwrite",
             predicate=f"{column} = '{literal}'",
             partition_by=[column],

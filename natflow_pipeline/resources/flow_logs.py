@@ -2,6 +2,7 @@
 
 
 from datetime import date, timedelta
+from typing import Literal
 
 import dagster as dg
 import fsspec
@@ -29,6 +30,13 @@ class FlowLogSource(dg.ConfigurableResource):
     internal_cidrs: list[str] = Field(
         default=list(DEFAULT_INTERNAL_CIDRS),
         description="The company's address space: decides the internal side of a NAT row.",
+    )
+    on_unreadable_file: Literal["fail", "skip"] = Field(
+        default="fail",
+        description="A delivery that cannot be read at all (truncated or corrupt gzip, empty, no header, "
+        "unreadable Parquet): 'fail' fails the partition naming the file; 'skip' counts it as a rejected "
+        "file (reason in the metadata and in rejected_flow_log_lines) and goes on. A header without "
+        "the NAT fields always fails.",
     )
     s3_endpoint_url: str | None = Field(default=None, description="S3-compatible endpoint (tests: a moto server).")
     s3_region: str | None = Field(default=None)
