@@ -1,6 +1,7 @@
 """Where raw flow log deliveries are read from: a local folder or an S3 prefix (through s3fs)."""
 
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Literal
 
@@ -51,4 +52,8 @@ class FlowLogSource(dg.ConfigurableResource):
         return self.uri.removeprefix("s3://") if self.uri.startswith("s3://") else self.uri
 
     def objects_for_day(self, day: date) -> list[FlowLogObject]:
-        return objects_for_day(self.filesystem(), self.root(), day, timedelta(minutes=self.lateness_minutes))
+        """The day's objects; S3 paths carry ``s3://`` so errors and tables name them unambiguously."""
+        objects = objects_for_day(self.filesystem(), self.root(), day, timedelta(minutes=self.lateness_minutes))
+        if self.uri.startswith("s3://"):
+            objects = [replace(o, path=f"s3://{o.path}") for o in objects]
+        return objects
