@@ -137,7 +137,7 @@ def run_child(flowlogs: str, warehouse: str, day: str) -> None:
             {
                 "rows_read": meta["rows_read"],
                 "rows_kept": meta["rows_kept"],
-                "files": meta["files_read"],
+                "files": meta.get("files_read", meta.get("files")),
                 "gzip_mb": sum(f.size for f in files) / 2**20,
                 "seconds": round(seconds, 1),
                 "rows_per_second": round(meta["rows_read"] / seconds),

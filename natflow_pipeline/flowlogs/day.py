@@ -1,9 +1,11 @@
 """One day's NAT rows from its delivered objects, with every row accounted for.
 
-Objects are read one at a time; each one's NAT rows are spooled to a Parquet file on local disk
-and dropped from memory, so a partition holds one object's rows at a time, never the day. The
-spooled parts are then streamed (Arrow record batches, in ``source_file, source_line`` order)
-into a single Delta transaction by the asset.
+Objects are read one at a time, in path order, and classified in batches of about
+``BATCH_ROWS`` rows (several small deliveries or one large one); each batch's NAT rows are
+spooled to a Parquet part on local disk and dropped from memory, so a partition holds a few
+files' worth of rows at a time, never the day. The spooled parts are then streamed back (Arrow
+record batches, in ``source_file, source_line`` order) into a single Delta transaction by the
+asset (``Warehouse.write_partition_stream``).
 
 Every listed object ends up in the per-file table with a status: ``read``, ``duplicate`` (the same
 delivery listed twice: read once) or ``rejected`` (unreadable, when told to skip such files).
@@ -99,7 +101,8 @@ class MissingNatFieldsError(FlowLogFileError):
 
 @dataclass
 class SpooledNatFlows:
-    """A day's NAT rows as one Parquet part per delivery on local disk, streamed back in order."""
+    """A day's NAT rows as Parquet parts on local disk (one per batch of whole files), streamed
+    back in order."""
 
     directory: Path
     parts: dict[str, Path] = field(default_factory=dict)  # source file -> part
