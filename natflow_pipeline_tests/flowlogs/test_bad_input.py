@@ -59,7 +59,7 @@ UNREADABLE = {
 MIXED = text_file(
     HEADER,
     GOOD_LINE,  # line 2: kept
-    f"5 10.1.0.5 10.200.0.10 10.1.0.5 52.216.1.10 100",  # 3: a field short
+    "5 10.1.0.5 10.200.0.10 10.1.0.5 52.216.1.10 100",  # 3: a field short
     f"5 10.1.0.5 10.200.0.10 10.1.0.5 52.216.1.10 100 {T} ACCEPT",  # 4: a field too many
     f"5 10.1.0.5 10.200.0.10 10.1.0.5 52.216.1.10 1.5e3 {T}",  # 5: bytes not an integer
     f"5 10.1.0.5 10.200.0.10 10.1.0.5 52.216.1.10 lots {T}",  # 6: bytes not an integer

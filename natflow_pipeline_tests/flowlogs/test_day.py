@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import fsspec
 import polars as pl
@@ -16,7 +16,6 @@ DAY = date(2026, 11, 2)
 
 def read_sample_day(tmp_path, batch_rows: int):
     fs = fsspec.filesystem("file")
-    from datetime import timedelta
 
     objects = objects_for_day(fs, str(DEFAULT_FLOW_LOGS), DAY, timedelta(minutes=60))
     spool = tmp_path / f"spool-{batch_rows}"
