@@ -2,8 +2,10 @@
 
 
 import hashlib
+import tempfile
 import time
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -43,7 +45,8 @@ def raw_flow_logs(context: dg.AssetExecutionContext, flow_logs: FlowLogSource) -
     description="Flow log rows where NAT translation happened (srcaddr != pkt-srcaddr or "
     "dstaddr != pkt-dstaddr: the client-side legs), typed, with direction and internal/external "
     "side. Every row read is kept, filtered (not NAT, no data, another day) or rejected, and "
-    "counted; per-file counts go to flow_log_files, rejected lines to rejected_flow_log_lines.",
+    "counted; per-file counts (with status read/duplicate/rejected) go to flow_log_files, rejected "
+    "lines (a sample of up to 1000 per day) to rejected_flow_log_lines.",
 )
 def nat_flows(
     context: dg.AssetExecutionContext, flow_logs: FlowLogSource, warehouse: WarehouseResource
@@ -54,11 +57,13 @@ def nat_flows(
     if not objects:
         context.log.warning(f"no flow log objects for {day} under {flow_logs.uri}")
     fs = flow_logs.filesystem()
-    result = read_day(objects, fs.cat_file, day, flow_logs.internal_cidrs)
-    elapsed = time.perf_counter() - started
-
     store = warehouse.get()
-    version = store.write_partition("nat_flows", result.nat_flows, "usage_date", day)
+    # NAT rows are spooled per file to local disk and streamed into one Delta transaction, so the
+    # partition never holds the day in memory (see natflow_pipeline/flowlogs/day.py).
+    with tempfile.TemporaryDirectory(prefix=f"natflow-{day}-") as spool_dir:
+        result = read_day(objects, fs.cat_file, day, Path(spool_dir), flow_logs.internal_cidrs, flow_logs.on_unreadable_file)
+        version = store.write_partition_stream("nat_flows", result.nat_flows.reader(), "usage_date", day)
+    elapsed = time.perf_counter() - started
     store.write_partition(FILES_TABLE, result.files.with_columns(pl.lit(day).alias("usage_date")), "usage_date", day)
     store.write_partition(
         REJECTED_TABLE, result.rejected_sample.with_columns(pl.lit(day).alias("usage_date")), "usage_date", day
@@ -71,21 +76,34 @@ def nat_flows(
         )
     )
     totals = result.totals()
-    filtered = totals["rows_non_nat"] + totals["rows_no_data"] + totals["rows_other_day"]
-    balanced = totals["rows_read"] == totals["rows_kept"] + filtered + totals["rows_rejected"]
-    nat_bytes = int(result.nat_flows["bytes"].sum() or 0)
+    written = result.nat_flows.streamed_rows
+    balanced = result.balanced() and written == totals["rows_kept"]
+    identity = (
+        f"read {totals['rows_read']:,} = kept {totals['rows_kept']:,} + filtered {totals['rows_filtered']:,} "
+        f"+ rejected {totals['rows_rejected']:,}"
+    )
+    if result.files_rejected_by_reason:
+        context.log.warning(f"{totals['files_rejected']} unreadable file(s) skipped for {day}: {result.files_rejected_by_reason}")
     return dg.MaterializeResult(
         metadata={
-            "files": len(objects),
+            "files_listed": len(objects),
+            "files_read": totals["files_read"],
+            "files_duplicate": totals["files_duplicate"],
+            "files_rejected": totals["files_rejected"],
+            "files_rejected_by_reason": dg.MetadataValue.json(result.files_rejected_by_reason),
             "rows_read": totals["rows_read"],
             "rows_kept": totals["rows_kept"],
+            "rows_filtered": totals["rows_filtered"],
             "rows_filtered_non_nat": totals["rows_non_nat"],
             "rows_filtered_no_data": totals["rows_no_data"],
             "rows_filtered_other_day": totals["rows_other_day"],
             "rows_rejected": totals["rows_rejected"],
             "rejected_by_reason": dg.MetadataValue.json(result.rejected_by_reason),
+            "rows_identity": identity,
+            "by_account_region": dg.MetadataValue.md(markdown_table(result.by_account_region())),
             "rejected_sample": dg.MetadataValue.md(markdown_table(result.rejected_sample.head(10))),
-            "nat_bytes": nat_bytes,
+            "rejected_lines_table": store.table_uri(REJECTED_TABLE),
+            "nat_bytes": totals["nat_bytes"],
             "rows_per_second": round(totals["rows_read"] / elapsed, 1) if elapsed > 0 else 0.0,
             "delta_version": version,
             "table_uri": store.table_uri("nat_flows"),
@@ -94,9 +112,14 @@ def nat_flows(
             dg.AssetCheckResult(
                 check_name="rows_accounted_for",
                 passed=balanced,
-                metadata={"read": totals["rows_read"], "kept": totals["rows_kept"], "filtered": filtered, "rejected": totals["rows_rejected"]},
-                description="rows read = kept + filtered + rejected",
+                metadata={
+                    "read": totals["rows_read"],
+                    "kept": totals["rows_kept"],
+                    "filtered": totals["rows_filtered"],
+                    "rejected": totals["rows_rejected"],
+                    "written": written,
+                },
+                description="per file, rows read = kept + filtered + rejected; rows written = rows kept",
             )
         ],
     )
-

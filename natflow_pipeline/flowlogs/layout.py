@@ -26,6 +26,7 @@ _HIVE = re.compile(
 )
 # {account}_vpcflowlogs_{region}_{flow-log-id}_{YYYYMMDDTHHmmZ}_{hash}.log.gz
 _DELIVERY_STAMP = re.compile(r"_(\d{8}T\d{4}Z)_")
+_DELIVERY_NAME = re.compile(r"^\d{12}_vpcflowlogs_[a-z0-9-]+_fl-[0-9a-zA-Z]+_\d{8}T\d{4}Z_[0-9a-zA-Z]+\.(?:log\.gz|log\.parquet|log|parquet|gz)$")
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,17 @@ def _delivery_time(path: str, match: re.Match[str]) -> datetime:
         return datetime.strptime(stamp[1], "%Y%m%dT%H%MZ").replace(tzinfo=timezone.utc)
     hour = int(match["h"]) if match["h"] else 0
     return datetime(int(match["y"]), int(match["m"]), int(match["d"]), hour, tzinfo=timezone.utc)
+
+
+def delivery_name(path: str) -> str | None:
+    """The AWS file name of a delivery, or None for any other name.
+
+    AWS names are unique per delivery (account, region, flow log id, time and a hash), so the
+    same name under two keys (a copy between the plain and Hive layouts, say) is one delivery
+    that must be read once; other names carry no such promise.
+    """
+    name = path.rsplit("/", 1)[-1]
+    return name if _DELIVERY_NAME.match(name) else None
 
 
 def objects_for_day(fs: AbstractFileSystem, root: str, day: date, lateness: timedelta) -> list[FlowLogObject]:

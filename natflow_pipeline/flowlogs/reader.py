@@ -33,14 +33,19 @@ LINE = "line"
 
 
 class FlowLogFileError(ValueError):
-    """A delivery that cannot be read at all; the message names the file (and line, if any)."""
+    """A delivery that cannot be read at all; the message names the file (and line, if any).
 
-    def __init__(self, path: str, problem: str, line: int | None = None) -> None:
+    ``code`` is a stable reason (``truncated_gzip``, ``no_header``, ...) for counting files the
+    pipeline was told to skip; the message is for people.
+    """
+
+    def __init__(self, path: str, problem: str, line: int | None = None, code: str = "unreadable") -> None:
         where = f"{path}, line {line}" if line is not None else path
         super().__init__(f"{where}: {problem}")
         self.path = path
         self.line = line
         self.problem = problem
+        self.code = code
 
 
 @dataclass
@@ -71,15 +76,15 @@ def decompress(raw: bytes, path: str) -> bytes:
     counted, so skipping it would silently shrink the day.
     """
     if not raw:
-        raise FlowLogFileError(path, "empty file (0 bytes): expected a gzip stream with a header line")
+        raise FlowLogFileError(path, "empty file (0 bytes): expected a gzip stream with a header line", code="empty_file")
     if raw[:2] != b"\x1f\x8b":
         return raw
     try:
         return gzip.decompress(raw)
     except EOFError as exc:
-        raise FlowLogFileError(path, f"truncated gzip stream ({len(raw)} bytes): {exc}") from exc
+        raise FlowLogFileError(path, f"truncated gzip stream ({len(raw)} bytes): {exc}", code="truncated_gzip") from exc
     except (gzip.BadGzipFile, zlib.error) as exc:
-        raise FlowLogFileError(path, f"corrupt gzip stream: {exc}") from exc
+        raise FlowLogFileError(path, f"corrupt gzip stream: {exc}", code="corrupt_gzip") from exc
 
 
 def parse_text(data: bytes, path: str) -> ParsedFile:
@@ -101,17 +106,17 @@ def parse_header(line: str, path: str) -> list[str]:
     """The normalised field names of a header line; fails naming the file if it is not one."""
     names = [normalise_name(n) for n in line.split()]
     if not names:
-        raise FlowLogFileError(path, "no header line: the first line is empty", line=1)
+        raise FlowLogFileError(path, "no header line: the first line is empty", line=1, code="no_header")
     unknown = [n for n in names if n not in FIELD_TYPES]
     if len(unknown) == len(names):
         raise FlowLogFileError(
-            path, f"no header line: the first line names no flow log field (starts {line[:60]!r})", line=1
+            path, f"no header line: the first line names no flow log field (starts {line[:60]!r})", line=1, code="no_header"
         )
     if unknown:
-        raise FlowLogFileError(path, f"unknown field(s) in header: {', '.join(unknown)}", line=1)
+        raise FlowLogFileError(path, f"unknown field(s) in header: {', '.join(unknown)}", line=1, code="unknown_fields")
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
-        raise FlowLogFileError(path, f"field(s) named twice in header: {', '.join(duplicated)}", line=1)
+        raise FlowLogFileError(path, f"field(s) named twice in header: {', '.join(duplicated)}", line=1, code="duplicate_fields")
     return names
 
 
@@ -223,7 +228,7 @@ def parse_parquet(raw: bytes, path: str) -> ParsedFile:
     try:
         frame = pl.read_parquet(io.BytesIO(raw))
     except Exception as exc:  # polars raises several error types for a damaged footer
-        raise FlowLogFileError(path, f"unreadable Parquet: {exc}") from exc
+        raise FlowLogFileError(path, f"unreadable Parquet: {exc}", code="unreadable_parquet") from exc
     renamed = {c: normalise_name(c) for c in frame.columns}
     fields = parse_header(" ".join(renamed.values()), path)
     frame = frame.rename(renamed).with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))

@@ -1,7 +1,9 @@
 """Where raw flow log deliveries are read from: a local folder or an S3 prefix (through s3fs)."""
 
 
+from dataclasses import replace
 from datetime import date, timedelta
+from typing import Literal
 
 import dagster as dg
 import fsspec
@@ -30,6 +32,13 @@ class FlowLogSource(dg.ConfigurableResource):
         default=list(DEFAULT_INTERNAL_CIDRS),
         description="The company's address space: decides the internal side of a NAT row.",
     )
+    on_unreadable_file: Literal["fail", "skip"] = Field(
+        default="fail",
+        description="A delivery that cannot be read at all (truncated or corrupt gzip, empty, no header, "
+        "unreadable Parquet): 'fail' fails the partition naming the file; 'skip' counts it as a rejected "
+        "file (reason in the metadata and in rejected_flow_log_lines) and goes on. A header without "
+        "the NAT fields always fails.",
+    )
     s3_endpoint_url: str | None = Field(default=None, description="S3-compatible endpoint (tests: a moto server).")
     s3_region: str | None = Field(default=None)
 
@@ -43,4 +52,8 @@ class FlowLogSource(dg.ConfigurableResource):
         return self.uri.removeprefix("s3://") if self.uri.startswith("s3://") else self.uri
 
     def objects_for_day(self, day: date) -> list[FlowLogObject]:
-        return objects_for_day(self.filesystem(), self.root(), day, timedelta(minutes=self.lateness_minutes))
+        """The day's objects; S3 paths carry ``s3://`` so errors and tables name them unambiguously."""
+        objects = objects_for_day(self.filesystem(), self.root(), day, timedelta(minutes=self.lateness_minutes))
+        if self.uri.startswith("s3://"):
+            objects = [replace(o, path=f"s3://{o.path}") for o in objects]
+        return objects

@@ -148,3 +148,145 @@ def test_unknown_header_field_is_named():
 def test_header_only_file_has_no_rows():
     parsed = read_delivery(gzip.compress(b"srcaddr dstaddr\n"), "f.log.gz")
     assert parsed.rows_read == 0 and parsed.rows.columns == ["line", "srcaddr", "dstaddr"]
+
+
+#: One value for every documented field (v2..v8), as the text delivery writes it, and its typed value.
+EVERY_FIELD: dict[str, tuple[str, object]] = {
+    "version": ("8", 8),
+    "account-id": ("123456789010", "123456789010"),
+    "interface-id": ("eni-1235b8ca123456789", "eni-1235b8ca123456789"),
+    "srcaddr": ("2001:db8:1234:a100:8d6e:3477:df66:f105", "2001:db8:1234:a100:8d6e:3477:df66:f105"),
+    "dstaddr": ("2001:db8:1234:a102:3304:8879:34cf:4071", "2001:db8:1234:a102:3304:8879:34cf:4071"),
+    "srcport": ("34892", 34892),
+    "dstport": ("22", 22),
+    "protocol": ("6", 6),
+    "packets": ("54", 54),
+    "bytes": ("8855", 8855),
+    "start": ("1477913708", 1477913708),
+    "end": ("1477913731", 1477913731),
+    "action": ("REJECT", "REJECT"),
+    "log-status": ("OK", "OK"),
+    "vpc-id": ("vpc-abcdefab012345678", "vpc-abcdefab012345678"),
+    "subnet-id": ("subnet-aaaaaaaa012345678", "subnet-aaaaaaaa012345678"),
+    "instance-id": ("i-01234567890123456", "i-01234567890123456"),
+    "tcp-flags": ("19", 19),
+    "type": ("IPv6", "IPv6"),
+    "pkt-srcaddr": ("2001:db8:1234:a100:8d6e:3477:df66:f105", "2001:db8:1234:a100:8d6e:3477:df66:f105"),
+    "pkt-dstaddr": ("64:ff9b::cb00:7109", "64:ff9b::cb00:7109"),
+    "region": ("us-east-2", "us-east-2"),
+    "az-id": ("use2-az2", "use2-az2"),
+    "sublocation-type": ("outpost", "outpost"),
+    "sublocation-id": ("op-0123456789abcdef0", "op-0123456789abcdef0"),
+    "pkt-src-aws-service": ("-", None),
+    "pkt-dst-aws-service": ("S3", "S3"),
+    "flow-direction": ("egress", "egress"),
+    "traffic-path": ("8", 8),
+    "ecs-cluster-arn": ("arn:aws:ecs:us-east-2:123456789010:cluster/web", "arn:aws:ecs:us-east-2:123456789010:cluster/web"),
+    "ecs-cluster-name": ("web", "web"),
+    "ecs-container-instance-arn": ("arn:aws:ecs:us-east-2:123456789010:container-instance/web/0a1b", "arn:aws:ecs:us-east-2:123456789010:container-instance/web/0a1b"),
+    "ecs-container-instance-id": ("0a1b", "0a1b"),
+    "ecs-container-id": ("3f2e1d0c", "3f2e1d0c"),
+    "ecs-second-container-id": ("-", None),
+    "ecs-service-name": ("checkout", "checkout"),
+    "ecs-task-definition-arn": ("arn:aws:ecs:us-east-2:123456789010:task-definition/checkout:7", "arn:aws:ecs:us-east-2:123456789010:task-definition/checkout:7"),
+    "ecs-task-arn": ("arn:aws:ecs:us-east-2:123456789010:task/web/9f8e", "arn:aws:ecs:us-east-2:123456789010:task/web/9f8e"),
+    "ecs-task-id": ("9f8e", "9f8e"),
+    "reject-reason": ("BPA", "BPA"),
+}
+
+
+def test_every_documented_field_is_pinned_here():
+    from natflow_pipeline.flowlogs.fields import FIELD_TYPES
+
+    assert sorted(f.replace("-", "_") for f in EVERY_FIELD) == sorted(FIELD_TYPES)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_header_with_every_field_in_shuffled_order_types_every_value(seed):
+    import random
+
+    from natflow_pipeline.flowlogs.fields import FIELD_TYPES
+
+    order = list(EVERY_FIELD)
+    random.Random(seed).shuffle(order)
+    data = gzip.compress((" ".join(order) + "\n" + " ".join(EVERY_FIELD[f][0] for f in order) + "\n").encode())
+    parsed = read_delivery(data, "all-fields.log.gz")
+    assert parsed.rejected.is_empty()
+    assert parsed.fields == [f.replace("-", "_") for f in order]
+    row = parsed.rows.row(0, named=True)
+    assert row == {"line": 2, **{f.replace("-", "_"): typed for f, (_, typed) in EVERY_FIELD.items()}}
+    for name, dtype in FIELD_TYPES.items():
+        assert parsed.rows.schema[name] == dtype, name
+
+
+def test_parquet_with_every_field_under_underscore_names_reads_like_text():
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from natflow_pipeline.flowlogs.fields import FIELD_TYPES
+
+    # AWS's Parquet types: INT_32 for version, ports, protocol, tcp_flags, traffic_path; INT_64 for
+    # packets, bytes, start, end; STRING for the rest; a missing value is null.
+    arrow_types = {pl.Int32: pa.int32(), pl.Int64: pa.int64(), pl.String: pa.string()}
+    columns = {
+        f.replace("-", "_"): pa.array([typed], type=arrow_types[FIELD_TYPES[f.replace("-", "_")]])
+        for f, (_, typed) in reversed(EVERY_FIELD.items())
+    }
+    sink = io.BytesIO()
+    pq.write_table(pa.table(columns), sink)
+    parsed = read_delivery(sink.getvalue(), "all-fields.log.parquet")
+    assert parsed.rejected.is_empty()
+    row = parsed.rows.row(0, named=True)
+    assert {k: v for k, v in row.items() if k != "line"} == {f.replace("-", "_"): typed for f, (_, typed) in EVERY_FIELD.items()}
+    assert row["line"] == 1
+
+
+def test_nat_gateway_example_parses_field_by_field():
+    rows = parse_example("nat-gateway-eni.log").rows.drop("line").rows()
+    assert rows == [
+        (None, "eni-1235b8ca123456789", "10.0.1.5", "10.0.0.220", "10.0.1.5", "203.0.113.5"),
+        (None, "eni-1235b8ca123456789", "10.0.0.220", "203.0.113.5", "10.0.0.220", "203.0.113.5"),
+        (None, "eni-1235b8ca123456789", "203.0.113.5", "10.0.0.220", "203.0.113.5", "10.0.0.220"),
+        (None, "eni-1235b8ca123456789", "10.0.0.220", "10.0.1.5", "203.0.113.5", "10.0.1.5"),
+    ]
+
+
+def test_transit_gateway_example_parses_field_by_field():
+    parsed = parse_example("transit-gateway-v3.log")
+    assert parsed.rows.row(2, named=True) == {
+        "line": 4,
+        "version": 3,
+        "interface_id": "eni-11111111111111111",
+        "account_id": "123456789010",
+        "vpc_id": "vpc-abcdefab012345678",
+        "subnet_id": "subnet-11111111aaaaaaaaa",
+        "instance_id": None,
+        "srcaddr": "10.40.1.175",
+        "dstaddr": "10.40.2.236",
+        "srcport": 39812,
+        "dstport": 80,
+        "protocol": 6,
+        "tcp_flags": 3,
+        "type": "IPv4",
+        "pkt_srcaddr": "10.20.33.164",
+        "pkt_dstaddr": "10.40.2.236",
+        "action": "ACCEPT",
+        "log_status": "OK",
+    }
+    assert parsed.rows["tcp_flags"].to_list() == [3, 19, 3, 19]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in AWS_EXAMPLES.glob("*.log")))
+def test_every_value_of_every_aws_example_matches_a_plain_split(name):
+    """An independent oracle: split on whitespace, '-' is null, numeric fields are int()."""
+    from natflow_pipeline.flowlogs.fields import is_numeric
+
+    header, *lines = (AWS_EXAMPLES / name).read_text().splitlines()
+    fields = [f.replace("-", "_") for f in header.split()]
+    expected = [
+        tuple(None if v == "-" else (int(v) if is_numeric(f) else v) for f, v in zip(fields, line.split(), strict=True))
+        for line in lines
+    ]
+    assert parse_example(name).rows.select(fields).rows() == expected
