@@ -6,19 +6,16 @@ from datetime import date
 
 import polars as pl
 
+from natflow_pipeline.flowlogs.day import NAT_FLOWS_SCHEMA
+
 GB = 2**30
+#: The nat_flows columns the insights read, plus what enrichment adds to them.
 SCHEMA: dict[str, pl.DataType] = {
-    "usage_date": pl.Date,
-    "account_id": pl.String,
-    "region": pl.String,
-    "interface_id": pl.String,
-    "direction": pl.String,
-    "internal_addr": pl.String,
-    "external_addr": pl.String,
-    "pkt_srcaddr": pl.String,
-    "pkt_dstaddr": pl.String,
-    "packets": pl.Int64,
-    "bytes": pl.Int64,
+    **{
+        c: NAT_FLOWS_SCHEMA[c]
+        for c in ("usage_date", "account_id", "region", "interface_id", "direction", "internal_addr",
+                  "external_addr", "pkt_srcaddr", "pkt_dstaddr", "packets", "bytes")
+    },
     "team": pl.String,
     "source_account_id": pl.String,
     "aws_service": pl.String,
