@@ -110,7 +110,7 @@ step() {
 
 # run_logged CMD...: run a command with all output appended to the current step's log.
 run_logged() {
-    "$@" >>"$CURRENT_LOG" 2>&1 </dev/null
+    "$@" >>"${CURRENT_LOG:-/dev/stderr}" 2>&1 </dev/null
 }
 
 elapsed() { echo "$((SECONDS - $1))s"; }
@@ -185,7 +185,9 @@ build_python() {
     rm -rf "$prefix"
     build_dir=$(mktemp -d "$CACHE_ROOT/python-build.XXXXXX")
     tar -xf "$tarball" -C "$build_dir" --strip-components=1
-    run_logged env -C "$build_dir" ./configure --prefix="$prefix" --with-ensurepip=install
+    # No test modules: skips building/installing (and byte-compiling) the large Lib/test tree.
+    run_logged env -C "$build_dir" ./configure --prefix="$prefix" --with-ensurepip=install \
+        --disable-test-modules
     run_logged make -C "$build_dir" -j"$(nproc)"
     run_logged make -C "$build_dir" install
     rm -rf "$build_dir"
