@@ -460,8 +460,8 @@ migrate_database() {
     run_logged netbox_cli migrate --no-input
     log "  migrated in $(elapsed $t0); caching dump"
     mkdir -p "$(dirname "$DUMP_FILE")"
-    run_logged "$PG_BIN/pg_dump" -Fc -d "$PG_DB" -f "$DUMP_FILE.tmp"
-    mv "$DUMP_FILE.tmp" "$DUMP_FILE"
+    run_logged "$PG_BIN/pg_dump" -Fc -d "$PG_DB" -f "$DUMP_FILE.tmp.$$"
+    mv "$DUMP_FILE.tmp.$$" "$DUMP_FILE"
 }
 
 bootstrap_netbox() {
@@ -614,8 +614,12 @@ cmd_start() {
     prepare_state
     step "packages: PostgreSQL, Redis, curl" "$LOG_DIR/apt.log"
     ensure_packages "${RUNTIME_PACKAGES[@]}"
+    # The caches may be shared by several state dirs (e.g. parallel worktrees): build them once.
+    exec 8>"$CACHE_ROOT/.provision.lock"
+    flock 8
     ensure_python
     ensure_venv
+    exec 8>&-
     step "config: secrets and configuration.py" ""
     ensure_secrets
     load_secrets
