@@ -18,6 +18,7 @@ import zlib
 from dataclasses import dataclass, field
 
 import polars as pl
+from isal import igzip, isal_zlib
 
 from natflow_pipeline.addresses import address_keys
 from natflow_pipeline.flowlogs.fields import ADDRESS_FIELDS, FIELD_TYPES, is_numeric, normalise_name
@@ -75,10 +76,11 @@ def decompress(raw: bytes, path: str) -> bytes:
     if raw[:2] != b"\x1f\x8b":
         return raw
     try:
-        return gzip.decompress(raw)
+        # ISA-L's inflate (python-isal, a drop-in for gzip.decompress) is 2-3x zlib's speed.
+        return igzip.decompress(raw)
     except EOFError as exc:
         raise FlowLogFileError(path, f"truncated gzip stream ({len(raw)} bytes): {exc}") from exc
-    except (gzip.BadGzipFile, zlib.error) as exc:
+    except (gzip.BadGzipFile, zlib.error, isal_zlib.error) as exc:
         raise FlowLogFileError(path, f"corrupt gzip stream: {exc}") from exc
 
 
@@ -159,7 +161,9 @@ def _invalid_addresses(frame: pl.DataFrame) -> pl.Series:
     present = [c for c in ADDRESS_FIELDS if c in frame.columns]
     if not present:
         return pl.Series([], dtype=pl.String)
-    distinct = frame.select(pl.concat_list(present).explode().drop_nulls().unique().alias("a")).to_series()
+    # Each column's distinct values first: a day has far fewer addresses than rows (and building
+    # one list per row to explode it cost more than parsing the file).
+    distinct = pl.concat([frame.get_column(c).unique() for c in present]).drop_nulls().unique()
     return distinct.filter(address_keys(distinct).is_null())
 
 
