@@ -1,6 +1,7 @@
 """The gold table: NAT cost per day, team, account, region, direction and destination class."""
 
 
+import time
 from datetime import date
 
 import dagster as dg
@@ -27,8 +28,10 @@ def team_daily_costs(
 ) -> dg.MaterializeResult:
     day = date.fromisoformat(context.partition_key)
     store = warehouse.get()
+    started = time.perf_counter()
     enriched = store.read_partition("enriched_nat_flows", "usage_date", day)
     costs = price_day(enriched, pricing.price_book(), pricing.hourly_allocation)
+    elapsed = time.perf_counter() - started
     version = store.write_partition("team_daily_costs", costs, "usage_date", day)
     by_team = (
         costs.group_by("team")
@@ -46,6 +49,7 @@ def team_daily_costs(
             "teams": by_team.height,
             "billing_gb_bytes": pricing.billing_gb_bytes,
             "top_teams": dg.MetadataValue.md(markdown_table(by_team.head(10))),
+            "nat_rows_per_second": round(enriched.height / elapsed, 1) if elapsed > 0 else 0.0,
             "delta_version": version,
         }
     )

@@ -105,5 +105,5 @@ def _internal_lookup(addresses: pl.Series, cidrs: Sequence[str]) -> pl.DataFrame
 
 
 def _in_cidrs(addresses: pl.Series, lookup: pl.DataFrame) -> pl.Series:
-    joined = pl.DataFrame({"addr": addresses}).join(lookup, on="addr", how="left", maintain_order="left", nulls_equal=True)
-    return joined["inside"].fill_null(False)
+    internal = lookup.filter(pl.col("inside"))["addr"]
+    return addresses.is_in(internal.implode()).fill_null(False)
