@@ -22,15 +22,12 @@ def enrich(nat_flows: pl.DataFrame, ipam_intervals: pl.DataFrame, aws_intervals:
     ``unattributed``."""
     internal = _match(nat_flows["internal_addr"], ipam_intervals, list(ipam.MATCH_SCHEMA))
     external = _match(nat_flows["external_addr"], aws_intervals, list(aws_ip_ranges.MATCH_SCHEMA), nat64=True)
-    # One lazy query: the two joins and the derived columns build one output frame, not three.
-    return (
-        nat_flows.lazy()
-        .join(internal.lazy().rename({"addr": "internal_addr"}), on="internal_addr", how="left", maintain_order="left")
-        .join(external.lazy().rename({"addr": "external_addr"}), on="external_addr", how="left", maintain_order="left")
+    enriched = (
+        nat_flows.join(internal.rename({"addr": "internal_addr"}), on="internal_addr", how="left", maintain_order="left")
+        .join(external.rename({"addr": "external_addr"}), on="external_addr", how="left", maintain_order="left")
         .with_columns(pl.col("team").fill_null(ipam.UNATTRIBUTED))
-        .with_columns(destination_class().alias("destination_class"))
-        .collect()
     )
+    return enriched.with_columns(destination_class().alias("destination_class"))
 
 
 def destination_class() -> pl.Expr:
