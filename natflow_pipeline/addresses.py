@@ -39,13 +39,30 @@ def address_keys(addresses: pl.Series) -> pl.Series:
     keys = _ipv4_keys(text)
     if is_v6.any():
         v6_text = text.filter(is_v6)
-        v6_keys = _ipv6_keys(v6_text)
-        leftover = v6_text.filter(v6_keys.is_null()).unique()
-        if leftover.len():
-            fallback = dict(zip(leftover.to_list(), (_ipv6_int(t) for t in leftover.to_list())))
-            v6_keys = v6_keys.zip_with(v6_keys.is_not_null(), v6_text.replace_strict(fallback, default=None, return_dtype=KEY))
-        keys = keys.scatter(is_v6.arg_true(), v6_keys) if keys.dtype == KEY else keys
+        keys = keys.scatter(is_v6.arg_true(), _memoised_ipv6_keys(v6_text))
     return keys.alias(addresses.name)
+
+
+#: IPv6 text -> key (None: not an address), kept across calls. A day's objects repeat the same few
+#: thousand IPv6 addresses, and each object asks for them up to three times (validation, orientation,
+#: enrichment); a dictionary lookup is far cheaper than re-running the vectorised parser's plan on a
+#: few hundred values. Bounded: cleared when it outgrows the limit. The function it caches is pure.
+_IPV6_MEMO: dict[str, int | None] = {}
+_IPV6_MEMO_LIMIT = 1 << 20
+
+
+def _memoised_ipv6_keys(v6_text: pl.Series) -> pl.Series:
+    distinct = v6_text.unique().to_list()
+    misses = [t for t in distinct if t not in _IPV6_MEMO]
+    if misses:
+        if len(_IPV6_MEMO) + len(misses) > _IPV6_MEMO_LIMIT:
+            _IPV6_MEMO.clear()
+        parsed = _nat64_or_ipv6_keys(pl.Series(misses, dtype=pl.String)).to_list()
+        for text, key in zip(misses, parsed):
+            # What the vectorised parser does not accept, ipaddress decides (zone ids, or not an address).
+            _IPV6_MEMO[text] = key if key is not None else _ipv6_int(text)
+    lookup = pl.DataFrame({"text": distinct, "key": [_IPV6_MEMO.get(t) for t in distinct]}, schema={"text": pl.String, "key": KEY})
+    return v6_text.to_frame("text").join(lookup, on="text", how="left", maintain_order="left")["key"]
 
 
 def invalid_addresses(addresses: pl.Series) -> pl.Series:
@@ -59,6 +76,17 @@ def invalid_addresses(addresses: pl.Series) -> pl.Series:
     if suspects.is_empty():
         return suspects
     return suspects.filter(address_keys(suspects).is_null())
+
+
+def _nat64_or_ipv6_keys(text: pl.Series) -> pl.Series:
+    """NAT64 addresses (``64:ff9b::a.b.c.d``, most of a NAT gateway's IPv6) by one regex and the
+    IPv4 conversion; everything else by the general IPv6 parser."""
+    v4 = text.str.extract(rf"(?i)^64:ff9b::{_STRICT_IPV4}$", 1)
+    nat64 = v4.is_not_null()
+    keys = (_ipv4_keys(v4).to_frame("k").select(pl.col("k") - pl.lit(IPV4_MAPPED_BASE, dtype=KEY) + pl.lit(NAT64_FIRST, dtype=KEY))).to_series()
+    if nat64.all():
+        return keys
+    return keys.scatter((~nat64).arg_true(), _ipv6_keys(text.filter(~nat64)))
 
 
 _OCTET_LOOSE = r"(?:[0-9]{1,2}|[01][0-9]{2}|2[0-4][0-9]|25[0-5])"  # what address_keys accepts (leading zeros too)
