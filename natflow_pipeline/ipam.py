@@ -144,29 +144,43 @@ def _row(
 
 def _resolve_inheritance(rows: list[dict[str, Any]], inherit: bool) -> None:
     """Fill effective_* from the nearest enclosing *prefix* that has a value (O(n x prefix length))."""
-    teams = {r["prefix"]: r["team"] for r in rows if r["kind"] == "prefix" and r["team"]}
-    accounts = {r["prefix"]: r["source_account_id"] for r in rows if r["kind"] == "prefix" and r["source_account_id"]}
+    teams = _by_block({r["prefix"]: r["team"] for r in rows if r["kind"] == "prefix" and r["team"]})
+    accounts = _by_block({r["prefix"]: r["source_account_id"] for r in rows if r["kind"] == "prefix" and r["source_account_id"]})
     for row in rows:
         row["effective_team"], row["team_inherited_from"] = row["team"], None
         row["effective_source_account_id"] = row["source_account_id"]
         if not inherit:
             continue
         if row["effective_team"] is None:
-            source = _nearest_ancestor(row["prefix"], teams)
-            if source:
-                row["effective_team"], row["team_inherited_from"] = teams[source], source
+            found = _nearest_ancestor(row["prefix"], row["family"], teams)
+            if found:
+                row["team_inherited_from"], row["effective_team"] = found
         if row["effective_source_account_id"] is None:
-            source = _nearest_ancestor(row["prefix"], accounts)
-            if source:
-                row["effective_source_account_id"] = accounts[source]
+            found = _nearest_ancestor(row["prefix"], row["family"], accounts)
+            if found:
+                row["effective_source_account_id"] = found[1]
 
 
-def _nearest_ancestor(cidr: str, table: Mapping[str, str]) -> str | None:
-    net = ipaddress.ip_network(cidr)
-    for length in range(net.prefixlen - 1, -1, -1):
-        parent = str(net.supernet(new_prefix=length))
-        if parent in table:
-            return parent
+_Block = tuple[int, int, int]  # (family, first key, length in the 128-bit key space)
+
+
+def _by_block(table: Mapping[str, str]) -> dict[_Block, tuple[str, str]]:
+    """Index prefixes by their integer block, so ancestors are found by masking, not by parsing."""
+    out = {}
+    for cidr, value in table.items():
+        first, _, length = cidr_bounds(cidr)
+        out[(6 if ":" in cidr else 4, first, length)] = (cidr, value)
+    return out
+
+
+def _nearest_ancestor(cidr: str, family: int, table: Mapping[_Block, tuple[str, str]]) -> tuple[str, str] | None:
+    """(prefix, value) of the longest prefix in ``table`` strictly containing ``cidr``."""
+    first, _, length = cidr_bounds(cidr)
+    floor = 96 if family == 4 else 0  # IPv4 blocks live under ::ffff:0:0/96 in the key space
+    for parent in range(length - 1, floor - 1, -1):
+        found = table.get((family, first & ~((1 << (128 - parent)) - 1), parent))
+        if found:
+            return found
     return None
 
 

@@ -1,6 +1,7 @@
 """The gold table: NAT cost per day, team, account, region, direction and destination class."""
 
 
+import time
 from datetime import date, timedelta
 
 import dagster as dg
@@ -50,9 +51,11 @@ def team_daily_costs(
 ) -> dg.MaterializeResult:
     day = date.fromisoformat(context.partition_key)
     store = warehouse.get()
+    started = time.perf_counter()
     enriched = store.read_partition("enriched_nat_flows", "usage_date", day)
     book = pricing.price_book()
     costs = price_day(enriched, book, pricing.hourly_allocation, pricing.gateway_hours)
+    elapsed = time.perf_counter() - started
     version = store.write_partition("team_daily_costs", costs, "usage_date", day)
     by_team = (
         costs.group_by("team")
@@ -77,6 +80,7 @@ def team_daily_costs(
                 }
             ),
             "top_teams": dg.MetadataValue.md(markdown_table(by_team.head(10))),
+            "nat_rows_per_second": round(enriched.height / elapsed, 1) if elapsed > 0 else 0.0,
             "delta_version": version,
         },
         check_results=_checks(store, day, enriched, costs, cost_checks),

@@ -75,8 +75,9 @@ def orient(nat: pl.DataFrame, internal_cidrs: Sequence[str] = DEFAULT_INTERNAL_C
     When both or neither true address is internal (a private NAT, or public space the company
     owns but did not list), the leg's shape decides: the client->NAT leg rewrote the destination.
     """
-    src_internal = _in_cidrs(nat["pkt_srcaddr"], internal_cidrs)
-    dst_internal = _in_cidrs(nat["pkt_dstaddr"], internal_cidrs)
+    inside = _internal_lookup(pl.concat([nat["pkt_srcaddr"].unique(), nat["pkt_dstaddr"].unique()]), internal_cidrs)
+    src_internal = _in_cidrs(nat["pkt_srcaddr"], inside)
+    dst_internal = _in_cidrs(nat["pkt_dstaddr"], inside)
     client_to_nat = pl.col("dstaddr").ne_missing(pl.col("pkt_dstaddr"))
     egress = (
         pl.when(src_internal & ~dst_internal)
@@ -92,13 +93,17 @@ def orient(nat: pl.DataFrame, internal_cidrs: Sequence[str] = DEFAULT_INTERNAL_C
     )
 
 
-def _in_cidrs(addresses: pl.Series, cidrs: Sequence[str]) -> pl.Series:
+def _internal_lookup(addresses: pl.Series, cidrs: Sequence[str]) -> pl.DataFrame:
+    """Whether each distinct address is internal; keyed once for both sides of the rows."""
     distinct = addresses.unique()
     keys = address_keys(distinct)
     inside = pl.lit(False)
     for cidr in cidrs:
         first, last, _ = cidr_bounds(cidr)
         inside = inside | pl.col("key").is_between(pl.lit(first, dtype=pl.UInt128), pl.lit(last, dtype=pl.UInt128))
-    lookup = pl.DataFrame({"addr": distinct, "key": keys}).with_columns(inside.fill_null(False).alias("inside"))
-    joined = pl.DataFrame({"addr": addresses}).join(lookup, on="addr", how="left", maintain_order="left", nulls_equal=True)
-    return joined["inside"].fill_null(False)
+    return pl.DataFrame({"addr": distinct, "key": keys}).select("addr", inside.fill_null(False).alias("inside"))
+
+
+def _in_cidrs(addresses: pl.Series, lookup: pl.DataFrame) -> pl.Series:
+    internal = lookup.filter(pl.col("inside"))["addr"]
+    return addresses.is_in(internal.implode()).fill_null(False)

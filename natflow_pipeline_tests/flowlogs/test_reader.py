@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import io
 
 import polars as pl
 import pytest
 
-from natflow_pipeline.flowlogs.reader import FlowLogFileError, decompress, parse_text, read_delivery
+from natflow_pipeline.flowlogs.reader import FlowLogFileError, decompress, parse_parquet, parse_text, read_delivery
 from natflow_pipeline_tests.conftest import AWS_EXAMPLES
 
 
@@ -290,3 +291,31 @@ def test_every_value_of_every_aws_example_matches_a_plain_split(name):
         for line in lines
     ]
     assert parse_example(name).rows.select(fields).rows() == expected
+
+
+def test_parquet_delivery_reads_like_the_text_one_and_rejects_a_bad_value_with_its_row():
+    text = (
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+        "2 123456789010 eni-1 10.0.0.1 203.0.113.5 49152 443 6 10 5000 1700000000 1700000060 ACCEPT OK\n"
+        "2 123456789010 eni-1 - - - - - - - 1700000000 1700000060 - NODATA\n"
+        "2 123456789010 eni-1 10.0.0.2 2001:db8::7 49153 443 6 11 6000 1700000001 1700000061 ACCEPT OK\n"
+    )
+    from_text = parse_text(text.encode(), "x.log")
+    columns = [line.split() for line in text.splitlines()[1:]]
+    names = [n.replace("-", "_") for n in text.splitlines()[0].split()]
+    frame = pl.DataFrame({n: [row[i] for row in columns] for i, n in enumerate(names)})
+    typed = frame.with_columns(pl.col(c).replace("-", None).cast(pl.Int64) for c in ("srcport", "dstport", "packets", "bytes", "start", "end"))
+    typed = typed.with_columns(pl.col(c).replace("-", None) for c in ("srcaddr", "dstaddr", "action"))
+    raw = io.BytesIO()
+    typed.write_parquet(raw)
+    from_parquet = parse_parquet(raw.getvalue(), "x.parquet")
+    assert from_parquet.rows.drop("line").equals(from_text.rows.drop("line"))
+    assert from_parquet.rejected.height == 0
+
+    bad = frame.with_columns(pl.Series("srcport", ["49152", "4x", "-"]), pl.Series("srcaddr", ["10.0.0.1", "10.0.0.9", "10.0.0.300"]))
+    raw = io.BytesIO()
+    bad.write_parquet(raw)
+    parsed = parse_parquet(raw.getvalue(), "y.parquet")
+    assert parsed.rows_read == 3 and parsed.rows["line"].to_list() == [1]
+    assert parsed.rejected.select("line", "reason").rows() == [(2, "not_an_integer:srcport"), (3, "not_an_address:srcaddr")]
+    assert parsed.rejected["text"][0].startswith("2 123456789010 eni-1 10.0.0.9 - 4x - ")

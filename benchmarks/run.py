@@ -1,0 +1,294 @@
+"""Benchmark natflow's partition job against the Polars read floor and DuckDB.
+
+    python benchmarks/run.py --rows 5000000 --repeats 3
+
+Generates (once, cached in benchmarks/.cache/) a day of NAT gateway flow logs, then times, each in
+its own process and ``--repeats`` times (medians quoted):
+
+(a) floor         Polars reading every file's columns the gold table needs into memory, nothing else;
+(b) natflow       natflow's partition job, raw files to the day's team_daily_costs rows, through the
+                  functions the assets call (read_day, enrich, team_daily_costs, lookup_intervals);
+    natflow_pq    the same on the day delivered as AWS Parquet;
+(c) duckdb_*      the same job in DuckDB SQL; every formulation is screened once, the fastest is
+                  repeated, and its per-team totals must equal natflow's exactly;
+(d) reattribute   nat_flows already in the warehouse, the IPAM changed: the day's enrichment and
+                  gold table recomputed and written, as the enriched_nat_flows and
+                  team_daily_costs assets do.
+
+Peak RSS of every process comes from ``os.wait4``. The last line is machine-readable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+
+#: The columns the gold table needs from a file (the read floor reads these and nothing else).
+GOLD_COLUMNS = ("account_id", "interface_id", "srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr", "bytes", "start", "log_status", "region")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cache", type=Path, default=HERE / ".cache")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        _child(args.phase, args.root, args.out)
+        return
+    _parent(args)
+
+
+# --- the parent: generate, spawn, measure, compare, print -------------------------------------
+
+
+def _parent(args: argparse.Namespace) -> None:
+    from benchmarks.generate import generate
+
+    started = time.perf_counter()
+    day = generate(args.cache, args.rows, args.seed, REPO / "data" / "aws-ip-ranges" / "ip-ranges.json")
+    print(f"data: {day.root} (ready in {time.perf_counter() - started:.1f}s)", flush=True)
+    runs: dict[str, list[dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory(prefix="natflow-bench-") as tmp:
+        work = Path(tmp)
+        _spawn("prepare_warehouse", day.root, work / "prepare.json")  # (d)'s nat_flows, not timed
+
+        def timed(phase: str, times: int) -> None:
+            for i in range(times):
+                result = _spawn(phase, day.root, work / f"{phase}-{i}.json")
+                runs.setdefault(phase, []).append(result)
+                print(f"  {phase:<16} run {i + 1}: {result['seconds']:.2f}s  rss {result['rss_mb']:.0f} MB  ({_load()})", flush=True)
+
+        timed("floor", args.repeats)
+        timed("natflow", args.repeats)
+        timed("natflow_parquet", args.repeats)
+        for formulation in ("duckdb_distinct", "duckdb_asof", "duckdb_between"):
+            timed(formulation, 1)
+        fastest = min((p for p in runs if p.startswith("duckdb_")), key=lambda p: runs[p][0]["seconds"])
+        timed(fastest, args.repeats - 1)
+        timed("reattribute", args.repeats)
+        _check_equal(work / "natflow-0.json.parquet", {p: work / f"{p}-0.json.parquet" for p in runs if p.startswith("duckdb_")})
+        _check_equal(work / "natflow-0.json.parquet", {"natflow_parquet": work / "natflow_parquet-0.json.parquet"})
+
+    rows = int(runs["natflow"][0]["rows"])
+    med = {p: statistics.median(r["seconds"] for r in rs) for p, rs in runs.items()}
+    rss = {p: max(r["rss_mb"] for r in rs) for p, rs in runs.items()}
+    print()
+    print(f"rows read: {rows:,}   files: {int(runs['natflow'][0]['files'])}   NAT rows: {int(runs['natflow'][0]['nat_rows']):,}   "
+          f"repeats: {args.repeats}   cores: {os.cpu_count()}   load at end: {_load()}")
+    print(f"| {'job':<22} | {'runs':>4} | {'median s':>9} | {'rows/s':>12} | {'vs floor':>8} | {'peak RSS MB':>11} |")
+    print(f"|{'-' * 24}|{'-' * 6}|{'-' * 11}|{'-' * 14}|{'-' * 10}|{'-' * 13}|")
+    for phase in runs:
+        label = phase + (" (fastest)" if phase == fastest else "")
+        print(f"| {label:<22} | {len(runs[phase]):>4} | {med[phase]:>9.2f} | {rows / med[phase]:>12,.0f} | "
+              f"{med[phase] / med['floor']:>7.2f}x | {rss[phase]:>11.0f} |")
+    a, b, d, y = med["floor"], med["natflow"], med["reattribute"], med[fastest]
+    print(f"DuckDB's per-team totals (every formulation) and the Parquet delivery's equal natflow's exactly.")
+    print(
+        f"rows={rows} natflow_rows_per_s={rows / b:.0f} duckdb_rows_per_s={rows / y:.0f} ratio_vs_duckdb={y / b:.3f} "
+        f"ratio_vs_floor={b / a:.3f} reattribution_speedup={b / d:.2f} peak_rss_mb={rss['natflow']:.0f}"
+    )
+
+
+def _spawn(phase: str, root: Path, out: Path) -> dict[str, float]:
+    """Run one phase in a fresh interpreter; its own timing plus its peak RSS from wait4."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--phase", phase, "--root", str(root), "--out", str(out)]
+    proc = subprocess.Popen(command, cwd=REPO)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark phase {phase} failed (exit {proc.returncode})")
+    result = json.loads(out.read_text())
+    result["rss_mb"] = usage.ru_maxrss / 1024  # Linux reports kilobytes
+    return result
+
+
+def _load() -> str:
+    return "load " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _check_equal(reference: Path, others: dict[str, Path]) -> None:
+    """Per-team flows and bytes must be equal exactly (integers), and so must every gold group's."""
+    import polars as pl
+
+    from natflow_pipeline.costs import GROUP_KEYS
+
+    ours = pl.read_parquet(reference)
+    for name, path in others.items():
+        theirs = pl.read_parquet(path)
+        for keys in (["team"], list(GROUP_KEYS)):
+            a = ours.group_by(keys).agg(pl.col("flows").sum(), pl.col("bytes").sum()).sort(keys, nulls_last=True)
+            b = theirs.group_by(keys).agg(pl.col("flows").sum(), pl.col("bytes").sum()).sort(keys, nulls_last=True)
+            if not a.equals(b.select(a.columns).cast(a.schema)):
+                diff = a.join(b, on=keys, how="full", nulls_equal=True, suffix="_other").filter(
+                    (pl.col("bytes") != pl.col("bytes_other")).fill_null(True)
+                )
+                raise SystemExit(f"{name}: totals by {keys} differ from natflow's:\n{diff}")
+        total = ours["total_usd"].sum()
+        if abs(theirs["total_usd"].sum() - total) > 1e-6 * max(1.0, total):
+            raise SystemExit(f"{name}: total_usd {theirs['total_usd'].sum()} differs from natflow's {total}")
+
+
+# --- the children: one phase each ------------------------------------------------------------
+
+
+def _child(phase: str, root: Path, out: Path) -> None:
+    import polars as pl
+
+    from benchmarks.generate import day_date
+
+    day = day_date()
+    _import_everything()  # imports are not the job: time what runs after them
+    started = time.perf_counter()
+    extra: dict[str, float] = {}
+    result = None
+    if phase == "floor":
+        rows = _floor(root / "flowlogs", day)
+    elif phase in ("natflow", "natflow_parquet"):
+        result, rows, extra = _natflow(root / ("flowlogs" if phase == "natflow" else "flowlogs-parquet"), root, day)
+    elif phase.startswith("duckdb_"):
+        result, rows = _duckdb(phase.removeprefix("duckdb_"), root, day)
+    elif phase == "prepare_warehouse":
+        rows = _prepare_warehouse(root, day, out.parent / "warehouse")
+    elif phase == "reattribute":
+        rows = _reattribute(root, day, out.parent / "warehouse")
+    else:
+        raise SystemExit(f"unknown phase {phase}")
+    seconds = time.perf_counter() - started
+    if isinstance(result, pl.DataFrame):
+        result.write_parquet(f"{out}.parquet")
+    out.write_text(json.dumps({"seconds": seconds, "rows": rows, **extra}))
+
+
+def _import_everything() -> None:
+    import duckdb  # noqa: F401
+    import fsspec  # noqa: F401
+
+    import benchmarks.duckdb_job  # noqa: F401
+    import natflow_pipeline.costs  # noqa: F401
+    import natflow_pipeline.enrichment  # noqa: F401
+    import natflow_pipeline.flowlogs.day  # noqa: F401
+    import natflow_pipeline.flowlogs.layout  # noqa: F401
+    import natflow_pipeline.warehouse  # noqa: F401
+
+
+def _objects(flowlogs: Path, day):
+    import fsspec
+
+    from natflow_pipeline.flowlogs.layout import objects_for_day
+
+    return objects_for_day(fsspec.filesystem("file"), str(flowlogs), day, timedelta(minutes=60))
+
+
+def _floor(flowlogs: Path, day) -> int:
+    """Polars' CSV reader on every file, only the columns the gold table needs, typed."""
+    import polars as pl
+
+    from natflow_pipeline.flowlogs.fields import FIELD_TYPES
+
+    paths = [o.path for o in _objects(flowlogs, day)]
+    frames = []
+    names = [c.replace("_", "-") for c in GOLD_COLUMNS]
+    for path in paths:
+        frames.append(
+            pl.read_csv(
+                path,
+                columns=names,
+                schema_overrides={n: FIELD_TYPES[c] for n, c in zip(names, GOLD_COLUMNS)},
+                separator=" ",
+                quote_char=None,
+                null_values="-",
+            )
+        )
+    return sum(f.height for f in frames)
+
+
+def _reference(root: Path, ipam_path: Path | None = None):
+    from natflow_pipeline import aws_ip_ranges, ipam
+
+    export = ipam.load_export(ipam_path or root / "ipam" / "netbox-export.json")
+    snapshot = ipam.snapshot(export["prefixes"], export["ip_addresses"], export.get("tenants", []))
+    ranges_path = REPO / "data" / "aws-ip-ranges" / "ip-ranges.json"
+    ranges = aws_ip_ranges.parse(ranges_path.read_bytes(), str(ranges_path))
+    return ipam.lookup_intervals(snapshot), aws_ip_ranges.lookup_intervals(ranges)
+
+
+def _natflow(flowlogs: Path, root: Path, day):
+    """The partition job as the assets run it, minus the Delta writes: raw files to gold rows."""
+    import fsspec
+
+    from natflow_pipeline.costs import team_daily_costs
+    from natflow_pipeline.enrichment import enrich
+    from natflow_pipeline.flowlogs.day import read_day
+    from natflow_pipeline.pricing import PriceBook
+
+    objects = _objects(flowlogs, day)
+    with tempfile.TemporaryDirectory(prefix="natflow-bench-") as spool:
+        flows = read_day(objects, fsspec.filesystem("file").cat_file, day, Path(spool))
+        nat_rows = flows.nat_flows.collect()  # the asset streams them into Delta instead
+    ipam_intervals, aws_intervals = _reference(root)
+    costs = team_daily_costs(enrich(nat_rows, ipam_intervals, aws_intervals), PriceBook())
+    assert flows.balanced()
+    return costs, flows.totals()["rows_read"], {"files": len(objects), "nat_rows": nat_rows.height}
+
+
+def _duckdb(formulation: str, root: Path, day):
+    from benchmarks import duckdb_job
+    from benchmarks.generate import HEADER_FIELDS
+    from natflow_pipeline.flowlogs.fields import normalise_name
+    from natflow_pipeline.pricing import PriceBook
+
+    objects = _objects(root / "flowlogs", day)
+    ipam_intervals, aws_intervals = _reference(root)
+    header = [normalise_name(f) for f in HEADER_FIELDS]
+    result = duckdb_job.run(formulation, objects, header, day, ipam_intervals, aws_intervals, PriceBook())
+    return result, 0
+
+
+def _prepare_warehouse(root: Path, day, warehouse: Path) -> int:
+    import fsspec
+
+    from natflow_pipeline.flowlogs.day import read_day
+    from natflow_pipeline.warehouse import Warehouse
+
+    with tempfile.TemporaryDirectory(prefix="natflow-bench-") as spool:
+        flows = read_day(_objects(root / "flowlogs", day), fsspec.filesystem("file").cat_file, day, Path(spool))
+        Warehouse(str(warehouse)).write_partition_stream("nat_flows", flows.nat_flows.reader(), "usage_date", day)
+    return int(flows.totals()["rows_kept"])
+
+
+def _reattribute(root: Path, day, warehouse: Path) -> int:
+    """What enriched_nat_flows + team_daily_costs do after a NetBox fix: read the stored NAT rows
+    (not the raw gzip), match them against the new IPAM, write both tables."""
+    from natflow_pipeline.costs import team_daily_costs
+    from natflow_pipeline.enrichment import enrich
+    from natflow_pipeline.pricing import PriceBook
+    from natflow_pipeline.warehouse import Warehouse
+
+    store = Warehouse(str(warehouse))
+    flows = store.read_partition("nat_flows", "usage_date", day)
+    ipam_intervals, aws_intervals = _reference(root, root / "ipam" / "netbox-export-fixed.json")
+    enriched = enrich(flows, ipam_intervals, aws_intervals).sort("source_file", "source_line")
+    store.write_partition("enriched_nat_flows", enriched, "usage_date", day)
+    store.write_partition("team_daily_costs", team_daily_costs(enriched, PriceBook()), "usage_date", day)
+    return flows.height
+
+
+if __name__ == "__main__":
+    main()
