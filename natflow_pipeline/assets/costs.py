@@ -9,6 +9,7 @@ import polars as pl
 from natflow_pipeline.assets.enrichment import enriched_nat_flows
 from natflow_pipeline.assets.metadata import markdown_table
 from natflow_pipeline.costs import team_daily_costs as price_day
+from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
 from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.resources.pricing import PricingResource
 from natflow_pipeline.resources.warehouse import WarehouseResource
@@ -18,6 +19,8 @@ from natflow_pipeline.resources.warehouse import WarehouseResource
     partitions_def=daily_partitions,
     deps=[enriched_nat_flows],
     group_name="costs",
+    pool=delta_pool("team_daily_costs"),
+    backfill_policy=DAILY_BACKFILL_POLICY,
     description="Per-team NAT cost per UTC day (team x account x region x interface x direction x "
     "destination class x AWS service): bytes, billed GB, data-processing cost, the gateway's "
     "hourly charge shared by bytes, and total. Its core columns are a contract (see README).",

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import dagster as dg
 import polars as pl
 
+from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
 from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.resources.reference import IpamSource, IpRangesSource
 from natflow_pipeline.resources.warehouse import WarehouseResource
@@ -18,6 +19,8 @@ IP_RANGES_TABLE = "aws_ip_ranges"
 @dg.asset(
     partitions_def=daily_partitions,
     group_name="reference",
+    pool=delta_pool(IPAM_TABLE),
+    backfill_policy=DAILY_BACKFILL_POLICY,
     description="The company's IPAM (NetBox prefixes and IP addresses with their tenant/team and "
     "owning account) as a daily snapshot, so re-attributing an old day uses the IPAM of that day.",
 )
@@ -41,6 +44,7 @@ def ipam_prefixes(context: dg.AssetExecutionContext, ipam: IpamSource, warehouse
 
 @dg.asset(
     group_name="reference",
+    pool=delta_pool(IP_RANGES_TABLE),
     description="AWS's published ip-ranges.json, one version per syncToken (a version already "
     "stored is not stored again). Each day is matched against the version in force that day.",
 )
