@@ -177,8 +177,11 @@ def test_a_seven_day_backfill_through_dagster_dev_equals_materializing_day_by_da
     assert backfill["maxConcurrentRuns"] <= CONCURRENT_RUNS
     for asset in PARTITIONED_ASSETS:
         assert sorted(materialized[asset]) == DAYS, asset
+        # the UI plots a metadata entry over time only when every partition has it, with one type
+        entries = set(materialized[asset].values())
+        assert len(entries) == 1, f"{asset}: metadata differs between partitions: {entries}"
     for asset in UNPARTITIONED_ASSETS:
-        assert materialized[asset] == [None], asset
+        assert list(materialized[asset]) == [None], asset
 
     got = WarehouseResource(
         uri=env["NATFLOW_WAREHOUSE_URI"], s3_endpoint_url=env.get("NATFLOW_S3_ENDPOINT_URL"), s3_region=env.get("NATFLOW_S3_REGION")
@@ -222,7 +225,7 @@ query Assets($partitions: [String!]) {
   assetNodes {
     assetKey { path }
     isMaterializable
-    assetMaterializations(partitions: $partitions) { partition runId }
+    assetMaterializations(partitions: $partitions) { partition runId metadataEntries { label __typename } }
   }
 }
 """
@@ -255,10 +258,14 @@ def run_backfill(dev: DagsterDev) -> dict:
     raise AssertionError(f"backfill did not finish within {BACKFILL_TIMEOUT_S}s; dagster dev log:\n{dev.log_tail()}")
 
 
-def materializations(dev: DagsterDev) -> dict[str, list[str | None]]:
+def materializations(dev: DagsterDev) -> dict[str, dict[str | None, frozenset[tuple[str, str]]]]:
+    """asset -> partition -> the (label, type) of each metadata entry the UI shows for it."""
     nodes = dev.graphql(ASSETS, {"partitions": None})["assetNodes"]
     return {
-        "/".join(n["assetKey"]["path"]): sorted({m["partition"] for m in n["assetMaterializations"]}, key=str)
+        "/".join(n["assetKey"]["path"]): {
+            m["partition"]: frozenset((e["label"], e["__typename"]) for e in m["metadataEntries"])
+            for m in n["assetMaterializations"]
+        }
         for n in nodes
         if n["isMaterializable"]
     }

@@ -9,6 +9,7 @@ import polars as pl
 from natflow_pipeline.assets.enrichment import enriched_nat_flows
 from natflow_pipeline.assets.metadata import markdown_table
 from natflow_pipeline.costs import team_daily_costs as price_day
+from natflow_pipeline.ipam import UNATTRIBUTED
 from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
 from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.resources.pricing import PricingResource
@@ -38,15 +39,21 @@ def team_daily_costs(
         .agg(pl.col("bytes").sum(), pl.col("gb").sum(), pl.col("total_usd").sum())
         .sort("total_usd", "team", descending=[True, False])
     )
+    total_bytes = int(costs["bytes"].sum() or 0)
+    unattributed = costs.filter(pl.col("team") == UNATTRIBUTED)
+    # Every numeric entry is present with the same type on every partition (0 on an empty day),
+    # so the UI can plot it over time.
     return dg.MaterializeResult(
         metadata={
             "rows": costs.height,
-            "bytes": int(costs["bytes"].sum() or 0),
+            "bytes": total_bytes,
             "gb": float(costs["gb"].sum() or 0.0),
             "data_processing_usd": float(costs["data_processing_usd"].sum() or 0.0),
             "hourly_usd": float(costs["hourly_usd"].sum() or 0.0),
             "total_usd": float(costs["total_usd"].sum() or 0.0),
             "teams": by_team.height,
+            "unattributed_bytes_share": round(int(unattributed["bytes"].sum() or 0) / total_bytes, 6) if total_bytes else 0.0,
+            "unattributed_usd": float(unattributed["total_usd"].sum() or 0.0),
             "billing_gb_bytes": pricing.billing_gb_bytes,
             "top_teams": dg.MetadataValue.md(markdown_table(by_team.head(10))),
             "delta_version": version,
