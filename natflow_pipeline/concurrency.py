@@ -14,10 +14,12 @@
   ``dagster instance concurrency set``) caps how many runs commit to one table at once, which
   bounds the commit races its ``_delta_log`` sees.
 - Runs of the same day are serialised by the instance (``concurrency: runs:
-  tag_concurrency_limits`` on ``dagster/partition``, one per value), so the schedule's re-run of
-  a day and a backfill of that day never overwrite the same partition at the same time.
-- What is left (two days creating a table at once) is resolved by the warehouse, which retries a
-  lost commit (``Warehouse.write_partition``).
+  tag_concurrency_limits``, one run per value of ``dagster/partition``, the tag of a
+  single-partition run, and of ``dagster/asset_partition_range_start``, the tag of a backfill's
+  one-day run).
+- What is left (two days creating a table at once; a backfill run and a schedule run of the same
+  day, which carry different tags) is resolved by the warehouse, which retries a lost commit
+  (``Warehouse.write_partition``); an overwrite of a day is idempotent.
 """
 
 import dagster as dg

@@ -249,13 +249,21 @@ def run_backfill(dev: DagsterDev) -> dict:
                     "status": r["status"],
                     "start": r["startTime"],
                     "end": r["endTime"],
-                    "partition": {t["key"]: t["value"] for t in r["tags"]}.get("dagster/partition"),
+                    "partition": one_day(r["tags"]),
                 }
                 for r in backfill["runs"]
             ]
             return {"status": backfill["status"], "runs": runs, "maxConcurrentRuns": max_overlap(runs), "error": backfill["error"]}
         time.sleep(2)
     raise AssertionError(f"backfill did not finish within {BACKFILL_TIMEOUT_S}s; dagster dev log:\n{dev.log_tail()}")
+
+
+def one_day(tags: list[dict]) -> str | None:
+    """The day a run built: a one-day range (backfill runs, BackfillPolicy.multi_run(1))."""
+    by_key = {t["key"]: t["value"] for t in tags}
+    start, end = by_key.get("dagster/asset_partition_range_start"), by_key.get("dagster/asset_partition_range_end")
+    assert start == end, f"a backfill run covers more than one day: {start}..{end}"
+    return start or by_key.get("dagster/partition")
 
 
 def materializations(dev: DagsterDev) -> dict[str, dict[str | None, frozenset[tuple[str, str]]]]:
