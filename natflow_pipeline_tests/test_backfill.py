@@ -187,8 +187,12 @@ def test_a_seven_day_backfill_through_dagster_dev_equals_materializing_day_by_da
         uri=env["NATFLOW_WAREHOUSE_URI"], s3_endpoint_url=env.get("NATFLOW_S3_ENDPOINT_URL"), s3_region=env.get("NATFLOW_S3_REGION")
     )
     for table, column in DAILY_TABLES.items():
-        days = got.get().scan(table).select(pl.col(column).unique().sort()).collect()[column]
-        assert [d.isoformat() for d in days] == DAYS, table
+        days = [d.isoformat() for d in got.get().scan(table).select(pl.col(column).unique().sort()).collect()[column]]
+        if table == "rejected_flow_log_lines":
+            # holds rows only for days with rejected lines (the generated days have none)
+            assert set(days) <= set(DAYS), table
+        else:
+            assert days == DAYS, table
     for table in TABLES:
         assert_same_content(table, canonical(got, table), canonical(reference, table))
 
