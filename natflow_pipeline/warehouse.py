@@ -13,19 +13,13 @@ from datetime import date
 
 import random
 import time
-import uuid
 
 import polars as pl
-from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
 #: Attempts at one partition write when another writer's commit wins the race (see write_partition).
 COMMIT_ATTEMPTS = 8
-#: How far back in a table's history a write looks for its own commit (see _version_of): more
-#: than the commits other writers can land in between (bounded by the pool limit), few enough
-#: that reading them stays cheap (one small GET per commit on S3).
-HISTORY_LOOKBACK = 30
-WRITE_ID_KEY = "natflow_write_id"
 
 
 @dataclass(frozen=True)
@@ -57,7 +51,6 @@ class Warehouse:
         if frame.height and frame[column].n_unique() != 1:
             raise ValueError(f"{table}: rows for more than one {column} in a write of {column}={literal}")
         data = frame.to_arrow()
-        write_id = uuid.uuid4().hex
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             try:
                 write_deltalake(
@@ -68,7 +61,6 @@ class Warehouse:
                     partition_by=[column],
                     schema_mode="merge",
                     storage_options=self._options(),
-                    commit_properties=CommitProperties(custom_metadata={WRITE_ID_KEY: write_id}),
                 )
                 break
             except CommitFailedError as exc:
@@ -78,16 +70,7 @@ class Warehouse:
                     ) from exc
                 # Jittered backoff, so the writers that collided do not collide again.
                 time.sleep(random.uniform(0.05, 0.2) * attempt)
-        return self._version_of(table, write_id)
-
-    def _version_of(self, table: str, write_id: str) -> int:
-        """The version this write committed. The table's latest version would do alone, but under
-        concurrent writers it may already be another run's commit (wrong in the UI's metadata)."""
-        history = DeltaTable(self.table_uri(table), storage_options=self._options()).history(HISTORY_LOOKBACK)
-        for commit in history:
-            if commit.get(WRITE_ID_KEY) == write_id:
-                return int(commit["version"])
-        raise RuntimeError(f"{self.table_uri(table)}: own commit {write_id} not among the last {HISTORY_LOOKBACK} versions")
+        return self.version(table)
 
     def version(self, table: str) -> int:
         return DeltaTable(self.table_uri(table), storage_options=self._options()).version()
