@@ -7,13 +7,13 @@ that day, and a reader never sees the day half written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date
-
 import json
+import random
 import time
 import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import fsspec
@@ -22,11 +22,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from deltalake import DeltaTable, write_deltalake
 from deltalake import Schema as DeltaSchema
-from deltalake.exceptions import TableNotFoundError
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from deltalake.transaction import AddAction, create_table_with_add_actions
 
 #: Rows per data file written by :meth:`Warehouse.write_partition_stream` (bounds its memory).
 ROWS_PER_DATA_FILE = 1_000_000
+#: Attempts at one partition write when another writer's commit wins the race (see write_partition).
+COMMIT_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -45,20 +47,49 @@ class Warehouse:
 
         Returns the Delta version written. New columns are merged into the table's schema, so
         adding a column is not a breaking change for readers.
+
+        Concurrent writers (a backfill runs several days at once) are safe: every commit is a
+        put-if-absent of the next ``_delta_log`` entry (an atomic rename locally, S3's conditional
+        write ``If-None-Match`` on S3, delta-rs's default since 1.0), and delta-rs lets a commit
+        through when the winner touched other partitions. What it cannot resolve is raised as
+        ``CommitFailedError``: two writers creating the table at once, a concurrent schema merge,
+        or two writers of the same partition. The write is then retried against the new table
+        state; an overwrite of one partition is idempotent, so a retry never duplicates rows.
         """
         literal = value.isoformat() if isinstance(value, date) else str(value)
         if frame.height and frame[column].n_unique() != 1:
             raise ValueError(f"{table}: rows for more than one {column} in a write of {column}={literal}")
-        write_deltalake(
-            self.table_uri(table),
-            frame.to_arrow(),
-            mode="overwrite",
-            predicate=f"{column} = '{literal}'",
-            partition_by=[column],
-            schema_mode="merge",
-            storage_options=self._options(),
+        data = frame.to_arrow()
+        self._commit_with_retries(
+            table,
+            f"{column}={literal}",
+            lambda: write_deltalake(
+                self.table_uri(table),
+                data,
+                mode="overwrite",
+                predicate=f"{column} = '{literal}'",
+                partition_by=[column],
+                schema_mode="merge",
+                storage_options=self._options(),
+            ),
         )
         return self.version(table)
+
+    def _commit_with_retries(self, table: str, partition: str, commit: Callable[[], object]) -> None:
+        """Run ``commit`` again when another writer's commit to the table won the race.
+
+        S3 conditional writes (delta-rs 1.x's default) make the loser fail instead of overwrite;
+        rewriting one day is idempotent, so trying again is safe.
+        """
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            try:
+                commit()
+                return
+            except CommitFailedError as exc:
+                if attempt == COMMIT_ATTEMPTS:
+                    raise CommitFailedError(f"{self.table_uri(table)}: {partition} lost {attempt} commit races in a row: {exc}") from exc
+                # Jittered backoff, so the writers that collided do not collide again.
+                time.sleep(random.uniform(0.05, 0.2) * attempt)
 
     def write_partition_stream(self, table: str, batches: pa.RecordBatchReader, column: str, value: date | str) -> int:
         """:meth:`write_partition` from a stream of record batches, in bounded memory; still one
@@ -105,13 +136,17 @@ class Warehouse:
             if rows >= ROWS_PER_DATA_FILE:
                 close()
         close()
-        if self.exists(table):
-            dt = DeltaTable(self.table_uri(table), storage_options=self._options())
-            dt.create_write_transaction(adds, mode="overwrite", schema=schema, partition_by=[column], partition_filters=[(column, "=", literal)])
-        else:
-            create_table_with_add_actions(
-                self.table_uri(table), DeltaSchema.from_arrow(schema), adds, mode="overwrite", partition_by=[column], storage_options=self._options()
-            )
+
+        def commit() -> None:
+            if self.exists(table):
+                dt = DeltaTable(self.table_uri(table), storage_options=self._options())
+                dt.create_write_transaction(adds, mode="overwrite", schema=schema, partition_by=[column], partition_filters=[(column, "=", literal)])
+            else:
+                create_table_with_add_actions(
+                    self.table_uri(table), DeltaSchema.from_arrow(schema), adds, mode="overwrite", partition_by=[column], storage_options=self._options()
+                )
+
+        self._commit_with_retries(table, f"{column}={literal}", commit)
         return self.version(table)
 
     def _filesystem(self, table: str) -> tuple[fsspec.AbstractFileSystem, str]:

@@ -10,6 +10,7 @@ import polars as pl
 from natflow_pipeline.assets.costs import team_daily_costs
 from natflow_pipeline.assets.metadata import markdown_table
 from natflow_pipeline.cost_explorer import USAGE_SCHEMA, fetch_day
+from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
 from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.reconciliation import is_provisional, reconcile, worst_status
 from natflow_pipeline.resources.cost_checks import CostChecksResource
@@ -46,6 +47,8 @@ class CostExplorerFetch(dg.Config):
 @dg.asset(
     partitions_def=daily_partitions,
     group_name="costs",
+    pool=delta_pool("cost_explorer_nat_usage"),
+    backfill_policy=DAILY_BACKFILL_POLICY,
     description="NAT data processing Cost Explorer billed per UTC day (UsageQuantity in GB and "
     "UnblendedCost of the usage-type group 'EC2: NAT Gateway - Data Processed'), per linked "
     "account and usage type, with the region decoded from the usage type. Each day is asked once "
@@ -111,6 +114,8 @@ def _usage_metadata(usage: pl.DataFrame, request: dict, fetched: bool) -> dict[s
     partitions_def=daily_partitions,
     deps=[team_daily_costs, cost_explorer_nat_usage],
     group_name="costs",
+    pool=delta_pool("nat_cost_reconciliation"),
+    backfill_policy=DAILY_BACKFILL_POLICY,
     check_specs=[dg.AssetCheckSpec("matches_cost_explorer", asset="nat_cost_reconciliation", blocking=True)],
     description="Flow-log NAT GB (team_daily_costs bytes / billing_gb_bytes) against Cost "
     "Explorer's billed NAT GB, per day, account and region: PASS within tolerance, WARN while "

@@ -12,6 +12,8 @@ from natflow_pipeline.assets.flow_logs import FILES_TABLE
 from natflow_pipeline.assets.metadata import markdown_table
 from natflow_pipeline.cost_checks import attribution, completeness, row_accounting
 from natflow_pipeline.costs import team_daily_costs as price_day
+from natflow_pipeline.ipam import UNATTRIBUTED
+from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
 from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.resources.cost_checks import CostChecksResource
 from natflow_pipeline.resources.pricing import PricingResource
@@ -42,6 +44,8 @@ from natflow_pipeline.warehouse import Warehouse
             description="Share of the day's NAT bytes with team 'unattributed' is below the threshold (WARN).",
         ),
     ],
+    pool=delta_pool("team_daily_costs"),
+    backfill_policy=DAILY_BACKFILL_POLICY,
     description="Per-team NAT cost per UTC day (team x account x region x interface x direction x "
     "destination class x AWS service): bytes, billed GB, data-processing cost, the gateway's "
     "hourly charge shared by bytes, and total. Its core columns are a contract (see README).",
@@ -62,15 +66,21 @@ def team_daily_costs(
         .agg(pl.col("bytes").sum(), pl.col("gb").sum(), pl.col("total_usd").sum())
         .sort("total_usd", "team", descending=[True, False])
     )
+    total_bytes = int(costs["bytes"].sum() or 0)
+    unattributed = costs.filter(pl.col("team") == UNATTRIBUTED)
+    # Every numeric entry is present with the same type on every partition (0 on an empty day),
+    # so the UI can plot it over time.
     return dg.MaterializeResult(
         metadata={
             "rows": costs.height,
-            "bytes": int(costs["bytes"].sum() or 0),
+            "bytes": total_bytes,
             "gb": float(costs["gb"].sum() or 0.0),
             "data_processing_usd": float(costs["data_processing_usd"].sum() or 0.0),
             "hourly_usd": float(costs["hourly_usd"].sum() or 0.0),
             "total_usd": float(costs["total_usd"].sum() or 0.0),
             "teams": by_team.height,
+            "unattributed_bytes_share": round(int(unattributed["bytes"].sum() or 0) / total_bytes, 6) if total_bytes else 0.0,
+            "unattributed_usd": float(unattributed["total_usd"].sum() or 0.0),
             "billing_gb_bytes": pricing.billing_gb_bytes,
             "gateway_hours_rule": pricing.gateway_hours,
             "prices_used": dg.MetadataValue.json(

@@ -12,6 +12,7 @@ from natflow_pipeline import ipam as ipam_table
 from natflow_pipeline.assets.flow_logs import nat_flows
 from natflow_pipeline.assets.reference import aws_ip_ranges, ip_ranges_for, ipam_prefixes, ipam_snapshot_for
 from natflow_pipeline.enrichment import enrich
+from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
 from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.resources.warehouse import WarehouseResource
 
@@ -20,6 +21,8 @@ from natflow_pipeline.resources.warehouse import WarehouseResource
     partitions_def=daily_partitions,
     deps=[nat_flows, ipam_prefixes, aws_ip_ranges],
     group_name="enrichment",
+    pool=delta_pool("enriched_nat_flows"),
+    backfill_policy=DAILY_BACKFILL_POLICY,
     description="nat_flows plus team and owning account of the internal address (most specific "
     "IPAM prefix; IP address objects beat prefixes; no match: 'unattributed') and AWS service and "
     "region of the external address (most specific ip-ranges prefix; a named service beats AMAZON).",

@@ -12,6 +12,7 @@ import polars as pl
 
 from natflow_pipeline.assets.metadata import markdown_table
 from natflow_pipeline.flowlogs.day import read_day
+from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
 from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.resources.flow_logs import FlowLogSource
 from natflow_pipeline.resources.warehouse import WarehouseResource
@@ -41,6 +42,8 @@ def raw_flow_logs(context: dg.AssetExecutionContext, flow_logs: FlowLogSource) -
     partitions_def=daily_partitions,
     deps=[raw_flow_logs],
     group_name="flow_logs",
+    pool=delta_pool("nat_flows"),
+    backfill_policy=DAILY_BACKFILL_POLICY,
     check_specs=[dg.AssetCheckSpec("rows_accounted_for", asset="nat_flows", blocking=True)],
     description="Flow log rows where NAT translation happened (srcaddr != pkt-srcaddr or "
     "dstaddr != pkt-dstaddr: the client-side legs), typed, with direction and internal/external "

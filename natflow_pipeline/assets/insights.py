@@ -16,6 +16,7 @@ from natflow_pipeline.dashboard.publish import reports_location, write_dashboard
 from natflow_pipeline.dashboard.render import render
 from natflow_pipeline.endpoint_savings import endpoint_savings as savings_of_day
 from natflow_pipeline.endpoint_savings import excluded_aws_bytes
+from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
 from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.resources.insights import InsightsResource
 from natflow_pipeline.resources.pricing import PricingResource
@@ -29,6 +30,8 @@ GROUP = "insights"
     partitions_def=daily_partitions,
     deps=[enriched_nat_flows],
     group_name=GROUP,
+    pool=delta_pool("top_talkers"),
+    backfill_policy=DAILY_BACKFILL_POLICY,
     description="Per UTC day, the top N (insights.top_n, default 100) true source -> destination pairs "
     "(pkt-srcaddr, pkt-dstaddr) by bytes, both sides named: the team of the internal side, the AWS "
     "service and region of the external side, or 'internet'.",
@@ -55,6 +58,8 @@ def top_talkers(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     partitions_def=daily_partitions,
     deps=[enriched_nat_flows],
     group_name=GROUP,
+    pool=delta_pool("endpoint_savings"),
+    backfill_policy=DAILY_BACKFILL_POLICY,
     description="Per UTC day x team x source account x region x AWS service: NAT traffic to a "
     "same-region AWS service that a VPC endpoint would carry, what it costs through NAT, what the "
     "endpoint would cost (gateway: nothing; interface: per-AZ hours + per GB), the saving, its "
@@ -108,6 +113,7 @@ class DashboardConfig(dg.Config):
 @dg.asset(
     deps=[team_daily_costs, top_talkers, endpoint_savings, nat_cost_reconciliation],
     group_name=GROUP,
+    pool=delta_pool("nat_dashboard"),
     description="A self-contained interactive HTML dashboard (plotly.js inlined: works offline) of the "
     "days of team_daily_costs in the configured range (default: all materialized days): cost per team "
     "and day, unattributed share, top talkers, endpoint savings and each day's reconciliation status "

@@ -8,6 +8,7 @@ import polars as pl
 
 from natflow_pipeline import aws_ip_ranges as ranges_table
 from natflow_pipeline.netbox import NetBoxError
+from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
 from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.resources.reference import IpamResource, IpRangesSource
 from natflow_pipeline.resources.warehouse import WarehouseResource
@@ -21,6 +22,8 @@ IP_RANGES_LIVE_CHECK = "fetched_live"
 @dg.asset(
     partitions_def=daily_partitions,
     group_name="reference",
+    pool=delta_pool(IPAM_TABLE),
+    backfill_policy=DAILY_BACKFILL_POLICY,
     description="The company's IPAM (NetBox prefixes and IP addresses with their tenant/team and "
     "owning account) as a daily snapshot, so re-attributing an old day uses the IPAM of that day.",
 )
@@ -51,6 +54,7 @@ def ipam_prefixes(context: dg.AssetExecutionContext, ipam: IpamResource, warehou
 
 @dg.asset(
     group_name="reference",
+    pool=delta_pool(IP_RANGES_TABLE),
     description="AWS's published ip-ranges.json, one version per syncToken (a version already "
     "stored is not stored again). Each day is matched against the version in force that day. "
     "When the URL cannot be reached, the last stored version (else the bundled snapshot) is used, "

@@ -9,7 +9,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from natflow_pipeline import aws_ip_ranges, ipam, netbox
+from natflow_pipeline import aws_ip_ranges, ipam, netbox, settings
 from natflow_pipeline.paths import DEFAULT_IP_RANGES, DEFAULT_IPAM_EXPORT
 
 AWS_IP_RANGES_URL = "https://ip-ranges.amazonaws.com/ip-ranges.json"
@@ -84,7 +84,7 @@ def ipam_from_env() -> IpamResource:
     if kind == "netbox":
         return NetBoxSource(url=dg.EnvVar("NETBOX_URL"), token=dg.EnvVar("NETBOX_TOKEN"))
     if kind in ("", "file"):
-        return IpamSource()
+        return IpamSource(export_path=settings.ipam_export())
     raise ValueError(f"NATFLOW_IPAM_SOURCE={kind!r}: expected 'file' or 'netbox'")
 
 
@@ -119,6 +119,7 @@ class IpRangesSource(dg.ConfigurableResource):
 
 
 def ip_ranges_from_env() -> IpRangesSource:
-    """``NATFLOW_IP_RANGES_URL`` (e.g. AWS's URL) when set; else the bundled snapshot, so the
-    embedded demo runs offline."""
-    return IpRangesSource(url=os.environ.get("NATFLOW_IP_RANGES_URL") or str(DEFAULT_IP_RANGES))
+    """``NATFLOW_IP_RANGES_URL`` (e.g. AWS's URL) when set; else the bundled snapshot (or the file
+    ``NATFLOW_IP_RANGES_PATH`` names), so the embedded demo runs offline."""
+    bundled = settings.ip_ranges_path()
+    return IpRangesSource(url=os.environ.get("NATFLOW_IP_RANGES_URL") or bundled, fallback_path=bundled)
