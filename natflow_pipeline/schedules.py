@@ -12,12 +12,8 @@ from datetime import datetime, timedelta
 
 import dagster as dg
 
-from natflow_pipeline.assets.cost_explorer import cost_explorer_nat_usage, nat_cost_reconciliation
-from natflow_pipeline.assets.costs import team_daily_costs
-from natflow_pipeline.assets.enrichment import enriched_nat_flows
-from natflow_pipeline.assets.flow_logs import nat_flows
-from natflow_pipeline.assets.insights import endpoint_savings, top_talkers
-from natflow_pipeline.assets.reference import aws_ip_ranges, ipam_prefixes
+from natflow_pipeline.assets.insights import nat_dashboard
+from natflow_pipeline.assets.reference import aws_ip_ranges
 from natflow_pipeline.partitions import daily_partitions
 
 #: 02:00 UTC: an hour past the default lateness window, plus AWS's delivery delay.
@@ -29,16 +25,8 @@ DAYS_PER_TICK = 2
 
 daily_job = dg.define_asset_job(
     "daily_nat_costs",
-    selection=[
-        nat_flows,
-        ipam_prefixes,
-        enriched_nat_flows,
-        team_daily_costs,
-        cost_explorer_nat_usage,
-        nat_cost_reconciliation,
-        top_talkers,
-        endpoint_savings,
-    ],
+    # every daily asset: all but the two unpartitioned ones (and the observed, never-built source)
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(aws_ip_ranges, nat_dashboard),
     partitions_def=daily_partitions,
     description="Every daily table for one UTC day.",
 )
