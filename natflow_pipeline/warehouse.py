@@ -60,6 +60,7 @@ class Warehouse:
         if frame.height and frame[column].n_unique() != 1:
             raise ValueError(f"{table}: rows for more than one {column} in a write of {column}={literal}")
         data = frame.to_arrow()
+        self._ensure_table(table, data.schema, column)
         self._commit_with_retries(
             table,
             f"{column}={literal}",
@@ -74,6 +75,26 @@ class Warehouse:
             ),
         )
         return self.version(table)
+
+    def _ensure_table(self, table: str, schema: pa.Schema, column: str) -> None:
+        """Create the (empty) table before the first partition write, so that writes only ever
+        overwrite a partition of an existing table.
+
+        Two writers that both found no table and both wrote their day as the table's first commit
+        could otherwise both land: the loser's commit was planned against no table, removes
+        nothing, and passes delta-rs's conflict check as a blind append, duplicating the day (seen
+        once in CI on moto S3, 2026-11-27). Against an existing table, writers of the same
+        partition conflict, and the loser is retried.
+        """
+        if self.exists(table):
+            return
+        try:
+            DeltaTable.create(
+                self.table_uri(table), schema, mode="ignore", partition_by=[column], storage_options=self._options()
+            )
+        except Exception:  # another writer created it first (a lost put-if-absent); anything else re-raises below
+            if not self.exists(table):
+                raise
 
     def _commit_with_retries(self, table: str, partition: str, commit: Callable[[], object]) -> None:
         """Run ``commit`` again when another writer's commit to the table won the race.
@@ -103,6 +124,7 @@ class Warehouse:
         """
         literal = value.isoformat() if isinstance(value, date) else str(value)
         schema = batches.schema
+        self._ensure_table(table, schema, column)
         file_schema = pa.schema([f for f in schema if f.name != column])
         fs, root = self._filesystem(table)
         adds: list[AddAction] = []
