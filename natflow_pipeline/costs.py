@@ -53,7 +53,47 @@ def team_daily_costs(
     hourly_allocation: HourlyAllocation = "proportional",
     gateway_hours: GatewayHours = "full_day",
 ) -> pl.DataFrame:
-    """Aggregate enriched NAT rows and price them.
+    """Aggregate enriched NAT rows and price them (:func:`aggregate`, then :func:`price`)."""
+    return price(aggregate(enriched), prices, hourly_allocation, gateway_hours)
+
+
+#: The grain of a partial aggregate: the gold table's keys plus the UTC hour, which
+#: ``gateway_hours="hours_seen"`` needs and which costs only a few more groups.
+PARTIAL_KEYS: tuple[str, ...] = (*GROUP_KEYS, "hour")
+
+
+def aggregate(enriched: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """Flows and bytes of enriched NAT rows per gold group and UTC hour.
+
+    Aggregates of disjoint sets of rows add up (:func:`combine`), so a day can be aggregated a
+    batch of rows at a time, in memory that follows the batch, not the day.
+    """
+    return (
+        enriched.lazy()
+        .group_by(*GROUP_KEYS, (pl.col("start") // 3600).cast(pl.Int64).alias("hour"))
+        .agg(pl.len().cast(pl.Int64).alias("flows"), pl.col("bytes").sum().cast(pl.Int64).alias("bytes"))
+        .collect()
+    )
+
+
+def combine(partials: list[pl.DataFrame]) -> pl.DataFrame:
+    """One aggregate from the aggregates of disjoint batches of rows (at least one)."""
+    if len(partials) == 1:
+        return partials[0]
+    return (
+        pl.concat(partials, how="vertical_relaxed")
+        .group_by(PARTIAL_KEYS)
+        .agg(pl.col("flows").sum(), pl.col("bytes").sum())
+    )
+
+
+def price(
+    aggregated: pl.DataFrame,
+    prices: PriceBook,
+    hourly_allocation: HourlyAllocation = "proportional",
+    gateway_hours: GatewayHours = "full_day",
+) -> pl.DataFrame:
+    """Price a day's :func:`aggregate` into gold rows.
 
     Data processing is billed per GB in both directions, so every kept row's bytes count. A
     gateway's hourly charge is shared among the rows of its interface: by bytes (proportional),
@@ -63,14 +103,15 @@ def team_daily_costs(
     at least one NAT record, closer for a gateway created or deleted that day but short for a
     gateway idle for a whole hour. Flow logs cannot tell those two apart.
     """
+    gateway = ["usage_date", "interface_id", "region"]
     hours_of_gateway = (
         pl.lit(HOURS_PER_DAY, dtype=pl.Int64)
         if gateway_hours == "full_day"
-        else (pl.col("start") // 3600).n_unique().over("usage_date", "interface_id", "region").cast(pl.Int64)
+        else pl.col("hour").n_unique().over(gateway).cast(pl.Int64)
     )
-    grouped = enriched.with_columns(hours_of_gateway.alias("gateway_hours")).group_by(GROUP_KEYS).agg(
-        pl.len().cast(pl.Int64).alias("flows"),
-        pl.col("bytes").sum().cast(pl.Int64).alias("bytes"),
+    grouped = aggregated.with_columns(hours_of_gateway.alias("gateway_hours")).group_by(GROUP_KEYS).agg(
+        pl.col("flows").sum().cast(pl.Int64),
+        pl.col("bytes").sum().cast(pl.Int64),
         pl.col("gateway_hours").first(),
     )
     regions = grouped["region"].unique().drop_nulls().to_list()
@@ -82,7 +123,6 @@ def team_daily_costs(
         },
         schema={"region": pl.String, "_per_gb": pl.Float64, "_per_hour": pl.Float64},
     )
-    gateway = ["usage_date", "interface_id", "region"]
     gateway_day_usd = pl.col("_per_hour") * pl.col("gateway_hours")
     share = {
         "proportional": pl.col("bytes") / pl.col("bytes").sum().over(gateway),
