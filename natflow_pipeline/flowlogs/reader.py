@@ -5,9 +5,13 @@ with its line number and reason. ``rows_read == frame.height + rejected.height``
 and the pipeline's accounting builds on it.
 
 Text files take a fast path first: Polars' CSV reader with the header's typed schema. It only
-returns when the file is provably clean (no parse error, every line accounted for, no short line,
-every address valid); otherwise the file is re-read line by line, which is slower but can say
-which line is wrong and why.
+returns when the file is provably clean (no parse error, every line accounted for, every line
+exactly as many fields as the header, every address valid); otherwise the file is re-read line by
+line, which is slower but can say which line is wrong and why.
+
+A caller can ask for some ``columns`` only (the pipeline reads the dozen fields it uses out of up to
+29): the others are never parsed, typed or validated, exactly as a SQL engine given a column list.
+Whether each line has the header's number of fields is still checked, on every line.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -63,11 +68,11 @@ class ParsedFile:
         return self.rows.height + self.rejected.height
 
 
-def read_delivery(raw: bytes, path: str) -> ParsedFile:
+def read_delivery(raw: bytes, path: str, columns: Collection[str] | None = None) -> ParsedFile:
     """Parse a delivered object by its name: ``*.parquet`` or (gzip) text."""
     if path.endswith(".parquet"):
-        return parse_parquet(raw, path)
-    return parse_text(decompress(raw, path), path)
+        return parse_parquet(raw, path, columns)
+    return parse_text(decompress(raw, path), path, columns)
 
 
 def decompress(raw: bytes, path: str) -> bytes:
@@ -81,7 +86,8 @@ def decompress(raw: bytes, path: str) -> bytes:
     if raw[:2] != b"\x1f\x8b":
         return raw
     try:
-        # ISA-L's inflate (python-isal, a drop-in for gzip.decompress) is 2-3x zlib's speed.
+        # ISA-L's inflate (python-isal, a drop-in for gzip.decompress) is 2-3x zlib's speed, and
+        # releases the GIL, so deliveries inflate on two threads while Polars parses.
         return igzip.decompress(raw)
     except EOFError as exc:
         raise FlowLogFileError(path, f"truncated gzip stream ({len(raw)} bytes): {exc}", code="truncated_gzip") from exc
@@ -89,19 +95,27 @@ def decompress(raw: bytes, path: str) -> bytes:
         raise FlowLogFileError(path, f"corrupt gzip stream: {exc}", code="corrupt_gzip") from exc
 
 
-def parse_text(data: bytes, path: str) -> ParsedFile:
-    """Parse a space-separated flow log with its header line (any field order or subset)."""
+def parse_text(
+    data: bytes, path: str, columns: Collection[str] | None = None, check_addresses: bool = True
+) -> ParsedFile:
+    """Parse a space-separated flow log with its header line (any field order or subset).
+
+    ``columns``: the fields to return (those of the header that are in it; all when None).
+    ``check_addresses=False`` leaves the address check to the caller, who can then run it once
+    over many files' rows (``invalid_addresses``) and re-parse only a file that fails it.
+    """
     header_end = data.find(b"\n")
     header_line = (data if header_end < 0 else data[:header_end]).decode("utf-8", "replace")
     fields = parse_header(header_line, path)
+    wanted = [f for f in fields if columns is None or f in columns]
     body = b"" if header_end < 0 else data[header_end + 1 :]
     lines = body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
     if lines == 0:
-        return ParsedFile(path, fields, _empty_rows(fields))
-    fast = _read_fast(body, fields, lines)
-    if fast is not None:
+        return ParsedFile(path, fields, _empty_rows(wanted))
+    fast = _read_fast(body, fields, wanted, lines)
+    if fast is not None and not (check_addresses and _invalid_addresses(fast).len()):
         return ParsedFile(path, fields, fast)
-    return _read_line_by_line(body, fields, path)
+    return _read_line_by_line(body, fields, wanted, path)
 
 
 def parse_header(line: str, path: str) -> list[str]:
@@ -127,24 +141,35 @@ def _empty_rows(fields: list[str]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def _read_fast(body: bytes, fields: list[str], lines: int) -> pl.DataFrame | None:
-    # The last field is read as text: a line that is short by a field leaves it "" (not null,
-    # which "-" gives), the only way to spot a short line without splitting every line in Python.
-    schema = {f: FIELD_TYPES[f] for f in fields}
+def _read_fast(body: bytes, fields: list[str], wanted: list[str], lines: int) -> pl.DataFrame | None:
+    """The ``wanted`` fields of a well-formed body, or None when any line may not be.
+
+    Every line has exactly ``len(fields) - 1`` single-space separators iff the body holds
+    ``lines * (len(fields) - 1)`` spaces and no line is short, since a long line and a short one
+    could cancel out in the count. A short line leaves its last field missing, which
+    ``empty_string_is_null=False`` reads as "" (a ``-`` is null), so the last field is always
+    read, as text, and must never be "". A value a wanted field cannot be typed from fails the read.
+    """
+    if body.count(b" ") != lines * (len(fields) - 1):
+        return None
     last = fields[-1]
+    schema = {f: FIELD_TYPES[f] for f in fields}
     schema[last] = pl.String
     try:
-        frame = pl.read_csv(
-            body,
-            has_header=False,
-            new_columns=fields,
-            schema=schema,
-            separator=" ",
-            quote_char=None,
-            null_values="-",
-            empty_string_is_null=False,
-            row_index_name=LINE,
-            row_index_offset=2,
+        frame = (
+            pl.scan_csv(
+                body,
+                has_header=False,
+                schema=schema,
+                separator=" ",
+                quote_char=None,
+                null_values="-",
+                empty_string_is_null=False,
+                row_index_name=LINE,
+                row_index_offset=2,
+            )
+            .select(LINE, *dict.fromkeys([*wanted, last]))
+            .collect()
         )
     except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError, pl.exceptions.SchemaError):
         return None
@@ -152,13 +177,13 @@ def _read_fast(body: bytes, fields: list[str], lines: int) -> pl.DataFrame | Non
         return None
     if frame.select((pl.col(last) == "").any()).item():
         return None
-    if FIELD_TYPES[last] != pl.String:
+    if last not in wanted:
+        frame = frame.drop(last)
+    elif FIELD_TYPES[last] != pl.String:
         cast = pl.col(last).cast(FIELD_TYPES[last], strict=False)
         if frame.select((cast.is_null() & pl.col(last).is_not_null()).any()).item():
             return None
         frame = frame.with_columns(cast)
-    if _invalid_addresses(frame).len():
-        return None
     return frame.with_columns(pl.col(LINE).cast(pl.Int64))
 
 
@@ -170,7 +195,7 @@ def _invalid_addresses(frame: pl.DataFrame) -> pl.Series:
     return invalid_addresses(pl.concat([frame.get_column(c) for c in present]))
 
 
-def _read_line_by_line(body: bytes, fields: list[str], path: str) -> ParsedFile:
+def _read_line_by_line(body: bytes, fields: list[str], wanted: list[str], path: str) -> ParsedFile:
     text = body.decode("utf-8", "replace")
     raw_lines = text.split("\n")
     if raw_lines and raw_lines[-1] == "":
@@ -182,26 +207,27 @@ def _read_line_by_line(body: bytes, fields: list[str], path: str) -> ParsedFile:
     raw_fields = [
         pl.when(count_ok).then(pl.col("_tokens").list.get(i, null_on_oob=True)).alias(f"_raw_{f}")
         for i, f in enumerate(fields)
+        if f in wanted
     ]
     lines = lines.with_columns(raw_fields).drop("_tokens")
     typed = [
         pl.when(pl.col(f"_raw_{f}") != "-").then(pl.col(f"_raw_{f}")).cast(FIELD_TYPES[f], strict=False).alias(f)
-        for f in fields
+        for f in wanted
     ]
     lines = lines.with_columns(typed)
     problems = [
         _problem(~count_ok, "wrong_field_count", pl.format("expected {} fields, found {}", pl.lit(len(fields)), pl.col("_n")))
     ]
-    for f in fields:
+    for f in wanted:
         if is_numeric(f):
             bad = pl.col(f).is_null() & pl.col(f"_raw_{f}").is_not_null() & (pl.col(f"_raw_{f}") != "-")
             problems.append(_problem(bad, f"not_an_integer:{f}", pl.format("{} is not an integer: {}", pl.lit(f), pl.col(f"_raw_{f}"))))
     invalid = _invalid_addresses(lines.filter(count_ok))
     for f in ADDRESS_FIELDS:
-        if f in fields:
+        if f in wanted:
             bad = pl.col(f).is_in(invalid.implode())
             problems.append(_problem(bad, f"not_an_address:{f}", pl.format("{} is not an IP address: {}", pl.lit(f), pl.col(f))))
-    return _split(lines, problems, fields, path)
+    return _split(lines, problems, fields, wanted, path)
 
 
 def _problem(condition: pl.Expr, code: str, detail: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -212,13 +238,14 @@ def _split(
     frame: pl.DataFrame,
     problems: list[tuple[pl.Expr, pl.Expr]],
     fields: list[str],
+    wanted: list[str],
     path: str,
     text: pl.Expr = pl.col("text"),
 ) -> ParsedFile:
-    """Rows with no problem are kept; the others are rejected with their first problem (and
-    their ``text``, computed for rejected rows only)."""
+    """Rows with no problem are kept (their ``wanted`` fields); the others are rejected with their
+    first problem (and their ``text``, computed for rejected rows only)."""
     if not problems:
-        return ParsedFile(path, fields, frame.select(LINE, *fields))
+        return ParsedFile(path, fields, frame.select(LINE, *wanted))
     frame = frame.with_columns(
         pl.coalesce([code for code, _ in problems]).alias("reason"),
         pl.coalesce([detail for _, detail in problems]).alias("detail"),
@@ -226,28 +253,35 @@ def _split(
     rejected = frame.filter(pl.col("reason").is_not_null()).select(
         pl.lit(path).alias("file"), LINE, "reason", "detail", text.alias("text")
     )
-    rows = frame.filter(pl.col("reason").is_null()).select(LINE, *fields)
+    rows = frame.filter(pl.col("reason").is_null()).select(LINE, *wanted)
     return ParsedFile(path, fields, rows, rejected.cast(REJECTED_SCHEMA))
 
 
-def parse_parquet(raw: bytes, path: str) -> ParsedFile:
+def parse_parquet(raw: bytes, path: str, columns: Collection[str] | None = None) -> ParsedFile:
     """Read AWS's Parquet delivery (underscore column names) into the same typed schema.
 
     Parquet carries its own types, so lines cannot be short or unparseable; the row number stands
-    in for the line number in the accounting.
+    in for the line number in the accounting. Only the ``columns`` asked for are read (Parquet is
+    columnar: the others are never decoded).
     """
     try:
-        frame = pl.read_parquet(io.BytesIO(raw))
+        names = pl.read_parquet_schema(io.BytesIO(raw))
     except Exception as exc:  # polars raises several error types for a damaged footer
         raise FlowLogFileError(path, f"unreadable Parquet: {exc}", code="unreadable_parquet") from exc
-    renamed = {c: normalise_name(c) for c in frame.columns}
+    renamed = {c: normalise_name(c) for c in names}
     fields = parse_header(" ".join(renamed.values()), path)
-    frame = frame.rename(renamed).with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
+    wanted = [f for f in fields if columns is None or f in columns]
+    try:
+        frame = pl.read_parquet(io.BytesIO(raw), columns=[c for c, f in renamed.items() if f in wanted])
+    except Exception as exc:  # a damaged column chunk
+        raise FlowLogFileError(path, f"unreadable Parquet: {exc}", code="unreadable_parquet") from exc
+    frame = frame.rename({c: f for c, f in renamed.items() if f in wanted})
+    frame = frame.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
     # Each column is typed once, and flagged where typing lost a value; the original values are
     # kept under another name (no copy) so only rejected rows are ever formatted back into text.
     columns: list[pl.Expr] = []
     problems = []
-    for f in fields:
+    for f in wanted:
         source, target = frame.schema[f], FIELD_TYPES[f]
         raw = pl.col(f)
         if source == pl.String:
@@ -265,8 +299,8 @@ def parse_parquet(raw: bytes, path: str) -> ParsedFile:
     typed_frame = frame.with_columns(columns)
     invalid = _invalid_addresses(typed_frame)
     for f in ADDRESS_FIELDS:
-        if f in fields:
+        if f in wanted:
             bad = pl.col(f).is_in(invalid.implode())
             problems.append(_problem(bad, f"not_an_address:{f}", pl.format("{} is not an IP address: {}", pl.lit(f), pl.col(f))))
-    text = pl.concat_str([pl.col(f"_raw_{f}").cast(pl.String).fill_null("-") for f in fields], separator=" ")
-    return _split(typed_frame, problems, fields, path, text)
+    text = pl.concat_str([pl.col(f"_raw_{f}").cast(pl.String).fill_null("-") for f in wanted], separator=" ")
+    return _split(typed_frame, problems, fields, wanted, path, text)

@@ -109,10 +109,37 @@ def test_clean_files_take_the_fast_path_and_agree_with_the_line_by_line_parser()
     header, _, rest = body.partition(b"\n")
     fields = reader.parse_header(header.decode(), "x")
     lines = rest.count(b"\n") + (0 if rest.endswith(b"\n") else 1)
-    fast = reader._read_fast(rest, fields, lines)
-    slow = reader._read_line_by_line(rest, fields, "x").rows
-    assert fast is not None
-    assert fast.equals(slow)
+    for wanted in (fields, ["srcaddr", "bytes", "start"]):
+        fast = reader._read_fast(rest, fields, wanted, lines)
+        slow = reader._read_line_by_line(rest, fields, wanted, "x").rows
+        assert fast is not None
+        assert fast.columns == ["line", *wanted]
+        assert fast.equals(slow)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (b"10.0.0.1 10.0.0.2 80 5", "wrong_field_count"),  # short: the last field is missing
+        (b"10.0.0.1 10.0.0.2 80 5 7 9", "wrong_field_count"),  # long: one field too many
+        (b"10.0.0.1 10.0.0.x 80 5 7", "not_an_address:dstaddr"),
+        (b"10.0.0.1 10.0.0.2 80 x 7", "not_an_integer:bytes"),
+    ],
+)
+def test_reading_some_columns_still_checks_every_lines_shape_and_the_columns_read(line, reason):
+    data = b"srcaddr dstaddr srcport bytes packets\n10.0.0.1 10.0.0.2 80 5 7\n" + line + b"\n"
+    parsed = parse_text(data, "f", columns=["srcaddr", "dstaddr", "bytes"])
+    assert parsed.rows.columns == ["line", "srcaddr", "dstaddr", "bytes"]
+    assert parsed.rows["line"].to_list() == [2]
+    assert parsed.rejected["reason"].to_list() == [reason]
+
+
+def test_a_column_not_read_is_not_validated():
+    data = b"srcaddr dstaddr srcport bytes\n10.0.0.1 10.0.0.2 eighty 5\n"
+    assert parse_text(data, "f").rejected["reason"].to_list() == ["not_an_integer:srcport"]
+    projected = parse_text(data, "f", columns=["srcaddr", "dstaddr", "bytes"])
+    assert projected.rejected.is_empty()
+    assert projected.rows.row(0) == (2, "10.0.0.1", "10.0.0.2", 5)
 
 
 def test_short_line_is_not_mistaken_for_a_trailing_dash():
