@@ -35,8 +35,6 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-#: The columns the gold table needs from a file (the read floor reads these and nothing else).
-GOLD_COLUMNS = ("account_id", "interface_id", "srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr", "bytes", "start", "log_status", "region")
 
 
 def main() -> None:
@@ -197,20 +195,26 @@ def _objects(flowlogs: Path, day):
 
 
 def _floor(flowlogs: Path, day) -> int:
-    """Polars' CSV reader on every file, only the columns the gold table needs, typed."""
+    """Polars' CSV reader on every file, typed, only the columns the job reads (``READ_FIELDS``,
+    plus the last field, which the job reads to check each line's shape)."""
     import polars as pl
 
+    from natflow_pipeline.flowlogs.day import READ_FIELDS
     from natflow_pipeline.flowlogs.fields import FIELD_TYPES
 
+    from benchmarks.generate import HEADER_FIELDS
+
+    header = [f.replace("-", "_") for f in HEADER_FIELDS]
+    read = [f for f in header if f in READ_FIELDS or f == header[-1]]
     paths = [o.path for o in _objects(flowlogs, day)]
     frames = []
-    names = [c.replace("_", "-") for c in GOLD_COLUMNS]
+    names = [c.replace("_", "-") for c in read]
     for path in paths:
         frames.append(
             pl.read_csv(
                 path,
                 columns=names,
-                schema_overrides={n: FIELD_TYPES[c] for n, c in zip(names, GOLD_COLUMNS)},
+                schema_overrides={n: FIELD_TYPES[c] for n, c in zip(names, read)},
                 separator=" ",
                 quote_char=None,
                 null_values="-",
@@ -230,22 +234,23 @@ def _reference(root: Path, ipam_path: Path | None = None):
 
 
 def _natflow(flowlogs: Path, root: Path, day):
-    """The partition job as the assets run it, minus the Delta writes: raw files to gold rows."""
+    """The partition job, raw files to gold rows, through the functions the assets call, minus the
+    Delta writes and re-reads between them: the day's NAT rows stream from read_day a batch at a
+    time, each batch is enriched and aggregated, and the aggregates are priced."""
     import fsspec
 
-    from natflow_pipeline.costs import team_daily_costs
+    from natflow_pipeline.costs import aggregate, combine, price
     from natflow_pipeline.enrichment import enrich
     from natflow_pipeline.flowlogs.day import read_day
     from natflow_pipeline.pricing import PriceBook
 
     objects = _objects(flowlogs, day)
-    with tempfile.TemporaryDirectory(prefix="natflow-bench-") as spool:
-        flows = read_day(objects, fsspec.filesystem("file").cat_file, day, Path(spool))
-        nat_rows = flows.nat_flows.collect()  # the asset streams them into Delta instead
     ipam_intervals, aws_intervals = _reference(root)
-    costs = team_daily_costs(enrich(nat_rows, ipam_intervals, aws_intervals), PriceBook())
+    flows = read_day(objects, fsspec.filesystem("file").cat_file, day)
+    partials = [aggregate(enrich(batch, ipam_intervals, aws_intervals)) for batch in flows.nat_flows]
+    costs = price(combine(partials), PriceBook())
     assert flows.balanced()
-    return costs, flows.totals()["rows_read"], {"files": len(objects), "nat_rows": nat_rows.height}
+    return costs, flows.totals()["rows_read"], {"files": len(objects), "nat_rows": flows.nat_flows.streamed_rows}
 
 
 def _duckdb(formulation: str, root: Path, day):
@@ -267,9 +272,8 @@ def _prepare_warehouse(root: Path, day, warehouse: Path) -> int:
     from natflow_pipeline.flowlogs.day import read_day
     from natflow_pipeline.warehouse import Warehouse
 
-    with tempfile.TemporaryDirectory(prefix="natflow-bench-") as spool:
-        flows = read_day(_objects(root / "flowlogs", day), fsspec.filesystem("file").cat_file, day, Path(spool))
-        Warehouse(str(warehouse)).write_partition_stream("nat_flows", flows.nat_flows.reader(), "usage_date", day)
+    flows = read_day(_objects(root / "flowlogs", day), fsspec.filesystem("file").cat_file, day)
+    Warehouse(str(warehouse)).write_partition_stream("nat_flows", flows.nat_flows.reader(), "usage_date", day)
     return int(flows.totals()["rows_kept"])
 
 

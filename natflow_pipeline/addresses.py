@@ -99,8 +99,8 @@ _EMBEDDED_IPV4 = rf"^([0-9A-Fa-f:]*:){_STRICT_IPV4}$"  # ipaddress refuses leadi
 def _ipv4_keys(text: pl.Series) -> pl.Series:
     return (
         pl.LazyFrame({"text": text})
-        .with_columns(shaped=pl.col("text").str.contains(_IPV4_PATTERN), parts=pl.col("text").str.split("."))
-        .with_columns([pl.col("parts").list.get(i, null_on_oob=True).cast(pl.UInt32, strict=False).alias(f"o{i}") for i in range(4)])
+        .with_columns(shaped=pl.col("text").str.contains(_IPV4_PATTERN), parts=pl.col("text").str.split_exact(".", 3))
+        .with_columns([pl.col("parts").struct.field(f"field_{i}").cast(pl.UInt32, strict=False).alias(f"o{i}") for i in range(4)])
         .select(
             pl.when(pl.col("shaped").fill_null(False) & pl.all_horizontal([pl.col(f"o{i}").is_not_null() & (pl.col(f"o{i}") <= 255) for i in range(4)]))
             .then(

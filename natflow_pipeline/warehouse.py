@@ -7,6 +7,7 @@ that day, and a reader never sees the day half written.
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import time
@@ -124,6 +125,10 @@ class Warehouse:
         """
         literal = value.isoformat() if isinstance(value, date) else str(value)
         schema = batches.schema
+        # Pull the first batch before touching the table: a stream that fails at once (the day's
+        # producer raising on its first file) then leaves no trace, not even an empty table.
+        stream = iter(batches)
+        first = next(stream, None)
         self._ensure_table(table, schema, column)
         file_schema = pa.schema([f for f in schema if f.name != column])
         fs, root = self._filesystem(table)
@@ -144,7 +149,7 @@ class Warehouse:
             adds.append(AddAction(path, size, {column: literal}, int(time.time() * 1000), True, stats))
             writer = handle = None
 
-        for batch in batches:
+        for batch in itertools.chain([] if first is None else [first], stream):
             if batch.num_rows == 0:
                 continue
             if writer is None:

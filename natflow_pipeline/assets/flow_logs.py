@@ -2,10 +2,8 @@
 
 
 import hashlib
-import tempfile
 import time
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -61,11 +59,10 @@ def nat_flows(
         context.log.warning(f"no flow log objects for {day} under {flow_logs.uri}")
     fs = flow_logs.filesystem()
     store = warehouse.get()
-    # NAT rows are spooled per file to local disk and streamed into one Delta transaction, so the
+    # NAT rows are read a batch of files at a time and streamed into one Delta transaction, so the
     # partition never holds the day in memory (see natflow_pipeline/flowlogs/day.py).
-    with tempfile.TemporaryDirectory(prefix=f"natflow-{day}-") as spool_dir:
-        result = read_day(objects, fs.cat_file, day, Path(spool_dir), flow_logs.internal_cidrs, flow_logs.on_unreadable_file)
-        version = store.write_partition_stream("nat_flows", result.nat_flows.reader(), "usage_date", day)
+    result = read_day(objects, fs.cat_file, day, flow_logs.internal_cidrs, flow_logs.on_unreadable_file)
+    version = store.write_partition_stream("nat_flows", result.nat_flows.reader(), "usage_date", day)
     elapsed = time.perf_counter() - started
     store.write_partition(FILES_TABLE, result.files.with_columns(pl.lit(day).alias("usage_date")), "usage_date", day)
     store.write_partition(

@@ -1,11 +1,15 @@
 """One day's NAT rows from its delivered objects, with every row accounted for.
 
-Objects are read one at a time, in path order, and classified in batches of about
-``BATCH_ROWS`` rows (several small deliveries or one large one); each batch's NAT rows are
-spooled to a Parquet part on local disk and dropped from memory, so a partition holds a few
-files' worth of rows at a time, never the day. The spooled parts are then streamed back (Arrow
-record batches, in ``source_file, source_line`` order) into a single Delta transaction by the
-asset (``Warehouse.write_partition_stream``).
+The day streams: objects are fetched and inflated a few ahead on two threads (network and ISA-L
+inflate release the GIL) while Polars parses the current one, and parsed files are classified in
+batches of about ``BATCH_ROWS`` rows. Each batch's NAT rows are handed to the consumer (the
+asset streams them into one Delta transaction, ``Warehouse.write_partition_stream``) and dropped,
+so a partition holds a few files' worth of rows at a time, never the day, and nothing is written
+twice. Rows come out in ``source_file, source_line`` order without a sort: files are read in path
+order and a file's rows in line order.
+
+Only the fields natflow uses are read from a delivery (``READ_FIELDS``): the others are never
+parsed, typed or validated. Every line's field count is still checked.
 
 Every listed object ends up in the per-file table with a status: ``read``, ``duplicate`` (the same
 delivery listed twice: read once) or ``rejected`` (unreadable, when told to skip such files).
@@ -13,24 +17,46 @@ delivery listed twice: read once) or ``rejected`` (unreadable, when told to skip
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Literal
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from natflow_pipeline.addresses import invalid_addresses
 from natflow_pipeline.flowlogs import nat
-from natflow_pipeline.flowlogs.fields import FIELD_TYPES
+from natflow_pipeline.flowlogs.fields import ADDRESS_FIELDS, FIELD_TYPES
 from natflow_pipeline.flowlogs.layout import FlowLogObject, delivery_name
-from natflow_pipeline.flowlogs.reader import REJECTED_SCHEMA, FlowLogFileError, ParsedFile, read_delivery
+from natflow_pipeline.flowlogs.reader import (
+    REJECTED_SCHEMA,
+    FlowLogFileError,
+    ParsedFile,
+    decompress,
+    parse_parquet,
+    parse_text,
+)
 
 #: Without these a day's NAT bytes cannot be computed from a file.
 DAY_REQUIRED_FIELDS: tuple[str, ...] = ("srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr", "bytes", "start")
+#: Every field natflow reads from a delivery: the NAT logic's, the day's, and what nat_flows keeps.
+#: Reading 11 of a 27-field format costs about half of reading all of them.
+READ_FIELDS: tuple[str, ...] = (
+    "account_id",
+    "region",
+    "interface_id",
+    "srcaddr",
+    "dstaddr",
+    "pkt_srcaddr",
+    "pkt_dstaddr",
+    "packets",
+    "bytes",
+    "start",
+    "log_status",
+)
 #: How many rejected lines a partition keeps for a user to look at (all are counted).
 REJECTED_SAMPLE_SIZE = 1000
 
@@ -46,19 +72,9 @@ NAT_FLOWS_SCHEMA: dict[str, pl.DataType] = {
     "dstaddr": pl.String,
     "pkt_srcaddr": pl.String,
     "pkt_dstaddr": pl.String,
-    "srcport": FIELD_TYPES["srcport"],
-    "dstport": FIELD_TYPES["dstport"],
-    "protocol": FIELD_TYPES["protocol"],
     "packets": FIELD_TYPES["packets"],
     "bytes": FIELD_TYPES["bytes"],
     "start": FIELD_TYPES["start"],
-    "end": FIELD_TYPES["end"],
-    "action": pl.String,
-    "vpc_id": pl.String,
-    "subnet_id": pl.String,
-    "flow_direction": pl.String,
-    "pkt_src_aws_service": pl.String,
-    "pkt_dst_aws_service": pl.String,
     "source_file": pl.String,
     "source_line": pl.Int64,
 }
@@ -67,7 +83,10 @@ NAT_FLOWS_ORDER: tuple[str, ...] = ("source_file", "source_line")
 #: Rows classified together: enough to amortise per-call overhead over small deliveries, few
 #: enough that a partition holds a few files' worth of rows at a time.
 BATCH_ROWS = 200_000
-#: Rows per Arrow batch when streaming the spooled parts into Delta.
+#: Objects fetched, inflated and parsed ahead of the batch being classified (bounds memory to a
+#: few files).
+LOOKAHEAD = 6
+#: Rows per Arrow batch when streaming NAT rows into Delta.
 STREAM_BATCH_ROWS = 64 * 1024
 
 READ = "read"
@@ -99,57 +118,105 @@ class MissingNatFieldsError(FlowLogFileError):
     """The header lacks fields the NAT logic needs: a flow log format problem, never skipped."""
 
 
-@dataclass
-class SpooledNatFlows:
-    """A day's NAT rows as Parquet parts on local disk (one per batch of whole files), streamed
-    back in order."""
+class NatFlowStream:
+    """A day's NAT rows as batches of ``NAT_FLOWS_SCHEMA`` frames, in ``source_file, source_line``
+    order. Reading the day happens while the batches are consumed, once: iterate (or ``reader()``)
+    to stream them, or ``collect()`` a small day into memory (kept, so it can be asked again)."""
 
-    directory: Path
-    parts: dict[str, Path] = field(default_factory=dict)  # source file -> part
-    streamed_rows: int = 0  # rows handed out by the last reader, to check against the kept count
+    def __init__(self, batches: Iterator[pl.DataFrame]) -> None:
+        self._batches = batches
+        self._started = False
+        self._collected: pl.DataFrame | None = None
+        self.streamed_rows = 0  # rows handed out so far, to check against the kept count
 
-    def add(self, source_file: str, rows: pl.DataFrame) -> None:
-        """Spool ``rows`` (in order) as the part starting at ``source_file``; parts are added in
-        file order, each holding one or more whole files."""
-        part = self.directory / f"part-{len(self.parts):06d}.parquet"
-        rows.write_parquet(part, compression="zstd", statistics=False)
-        self.parts[source_file] = part
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        if self._collected is not None:
+            yield self._collected
+            return
+        if self._started:
+            raise RuntimeError("a day's NAT rows stream once: collect() them to use them twice")
+        self._started = True
+        for batch in self._batches:
+            self.streamed_rows += batch.height
+            yield batch
+
+    @property
+    def consumed(self) -> bool:
+        return self._started
 
     def reader(self, batch_rows: int = STREAM_BATCH_ROWS) -> pa.RecordBatchReader:
-        """Every row, ordered by ``source_file, source_line`` without sorting the day in memory:
-        parts are visited in file order and each part is already in line order."""
+        """The rows as Arrow record batches (what ``Warehouse.write_partition_stream`` takes)."""
         schema = pl.DataFrame(schema=NAT_FLOWS_SCHEMA).to_arrow().schema
-        return pa.RecordBatchReader.from_batches(schema, self._batches(schema, batch_rows))
-
-    def _batches(self, schema: pa.Schema, batch_rows: int) -> Iterator[pa.RecordBatch]:
-        self.streamed_rows = 0
-        for source_file in sorted(self.parts):
-            for batch in pq.ParquetFile(self.parts[source_file]).iter_batches(batch_size=batch_rows):
-                self.streamed_rows += batch.num_rows
-                yield batch.cast(schema)
+        batches = (b.cast(schema) for frame in self for b in frame.to_arrow().to_batches(max_chunksize=batch_rows))
+        return pa.RecordBatchReader.from_batches(schema, batches)
 
     def collect(self) -> pl.DataFrame:
         """The whole day in memory: for tests and small days only."""
-        return pl.from_arrow(self.reader().read_all())  # type: ignore[return-value]
+        if self._collected is None:
+            frames = list(self)
+            self._collected = pl.concat(frames) if frames else pl.DataFrame(schema=NAT_FLOWS_SCHEMA)
+        return self._collected
 
 
 @dataclass
-class DayOfFlows:
-    """What reading a day produced: spooled NAT rows, per-file accounting, rejected lines."""
+class _Accounting:
+    """What reading the day counted, filled in as the NAT rows are streamed."""
 
-    nat_flows: SpooledNatFlows
-    files: pl.DataFrame
-    rejected_sample: pl.DataFrame
-    rejected_by_reason: dict[str, int] = field(default_factory=dict)
-    files_rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    stats: list[dict[str, object]] = field(default_factory=list)
+    samples: list[pl.DataFrame] = field(default_factory=list)
+    sampled: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    file_reasons: Counter[str] = field(default_factory=Counter)
+
+    def sample(self, rejected: pl.DataFrame) -> None:
+        if rejected.height and self.sampled < REJECTED_SAMPLE_SIZE:
+            self.samples.append(rejected.head(REJECTED_SAMPLE_SIZE - self.sampled))
+            self.sampled += self.samples[-1].height
+
+
+class DayOfFlows:
+    """What reading a day produced: the NAT rows (a stream), per-file accounting, rejected lines.
+
+    The accounting is complete once the NAT rows have been consumed; asking for it before that
+    reads the day into memory first (``nat_flows.collect()``), which suits tests and small days.
+    """
+
+    def __init__(self, nat_flows: NatFlowStream, accounting: _Accounting) -> None:
+        self.nat_flows = nat_flows
+        self._accounting = accounting
+
+    def _read(self) -> _Accounting:
+        if not self.nat_flows.consumed:
+            self.nat_flows.collect()
+        return self._accounting
+
+    @property
+    def files(self) -> pl.DataFrame:
+        stats = self._read().stats
+        files = pl.DataFrame(stats, schema=FILE_STATS_SCHEMA) if stats else pl.DataFrame(schema=FILE_STATS_SCHEMA)
+        return files.sort("delivered_at", "file")
+
+    @property
+    def rejected_sample(self) -> pl.DataFrame:
+        samples = self._read().samples
+        return pl.concat(samples) if samples else pl.DataFrame(schema=REJECTED_SCHEMA)
+
+    @property
+    def rejected_by_reason(self) -> dict[str, int]:
+        return dict(sorted(self._read().reasons.items()))
+
+    @property
+    def files_rejected_by_reason(self) -> dict[str, int]:
+        return dict(sorted(self._read().file_reasons.items()))
 
     def totals(self) -> dict[str, int]:
         counted = [c for c in FILE_STATS_SCHEMA if c.startswith("rows_")] + ["nat_bytes"]
-        sums = self.files.select(pl.col(c).sum() for c in counted).row(0, named=True)
+        files = self.files
+        sums = files.select(pl.col(c).sum() for c in counted).row(0, named=True)
         out = {k: int(v or 0) for k, v in sums.items()}
         out["rows_filtered"] = out["rows_non_nat"] + out["rows_no_data"] + out["rows_other_day"]
         for status in (READ, DUPLICATE, REJECTED):
-            out[f"files_{status}"] = int((self.files["status"] == status).sum())
+            out[f"files_{status}"] = int((files["status"] == status).sum())
         return out
 
     def balanced(self) -> bool:
@@ -176,12 +243,12 @@ def read_day(
     objects: Sequence[FlowLogObject],
     read_bytes: Callable[[str], bytes],
     day: date,
-    spool_dir: Path,
     internal_cidrs: Sequence[str] = nat.DEFAULT_INTERNAL_CIDRS,
     on_unreadable: UnreadablePolicy = "fail",
     batch_rows: int = BATCH_ROWS,
+    columns: Sequence[str] = READ_FIELDS,
 ) -> DayOfFlows:
-    """Read, type, classify and orient every object of ``day``, spooling NAT rows to ``spool_dir``.
+    """Read, type, classify and orient every object of ``day``, as its NAT rows are consumed.
 
     A file that cannot be read at all (corrupt or truncated gzip, empty, no header) raises
     :class:`FlowLogFileError` naming it, since the day would otherwise be silently short; with
@@ -189,46 +256,74 @@ def read_day(
     without the NAT fields always fails: that is the flow log's format, and every file would skip.
     The same delivery listed twice (same key, or the same AWS file name under two keys) is read once.
 
-    Files are read in path order and classified in batches of about ``batch_rows`` rows (several
-    small deliveries, or one large one): classifying a 700-row five-minute delivery on its own
-    costs mostly fixed overhead, and a batch in path order spools as one already-ordered part.
+    Files are classified in batches of about ``batch_rows`` rows (several small deliveries, or one
+    large one): classifying a 700-row five-minute delivery on its own costs mostly fixed overhead.
+    The batch's addresses are validated together too, on their distinct values; a file holding a
+    bad one is re-read line by line, to say which lines and why.
     """
-    unique, stats = _drop_duplicates(objects)
-    batch = _Batch(day, internal_cidrs, SpooledNatFlows(spool_dir))
-    samples: list[pl.DataFrame] = []
-    reasons: Counter[str] = Counter()
-    file_reasons: Counter[str] = Counter()
-    sampled = 0
-    for obj in sorted(unique, key=lambda o: o.path):
+    unique, duplicates = _drop_duplicates(objects)
+    accounting = _Accounting(stats=duplicates)
+    batch = _Batch(day, internal_cidrs, list(columns), accounting)
+    batches = _nat_batches(sorted(unique, key=lambda o: o.path), read_bytes, on_unreadable, batch_rows, batch)
+    return DayOfFlows(NatFlowStream(batches), accounting)
+
+
+def _nat_batches(
+    objects: list[FlowLogObject],
+    read_bytes: Callable[[str], bytes],
+    on_unreadable: UnreadablePolicy,
+    batch_rows: int,
+    batch: _Batch,
+) -> Iterator[pl.DataFrame]:
+    accounting = batch.accounting
+    for obj, loaded in _prefetched(objects, read_bytes, batch.columns):
         try:
-            parsed = read_delivery(_fetch(read_bytes, obj.path), obj.path)
+            parsed, data = loaded.result()  # re-raises the fetch's, inflate's or parser's error
             _require_fields(parsed)
         except MissingNatFieldsError:
             raise
         except FlowLogFileError as err:
             if on_unreadable == "fail":
                 raise
-            file_reasons[err.code] += 1
-            stats.append(_file_stats(obj, REJECTED, error=f"{err.code}: {err}"))
-            samples.append(_file_rejection(err))
-            sampled += 1
+            accounting.file_reasons[err.code] += 1
+            accounting.stats.append(_file_stats(obj, REJECTED, error=f"{err.code}: {err}"))
+            accounting.samples.append(_file_rejection(err))
+            accounting.sampled += 1
             continue
-        reasons.update(parsed.rejected["reason"].to_list())
-        if parsed.rejected.height and sampled < REJECTED_SAMPLE_SIZE:
-            samples.append(parsed.rejected.head(REJECTED_SAMPLE_SIZE - sampled))
-            sampled += samples[-1].height
-        batch.add(obj, parsed)
+        batch.add(obj, parsed, data)
         if batch.rows >= batch_rows:
-            stats += batch.flush()
-    stats += batch.flush()
-    files = pl.DataFrame(stats, schema=FILE_STATS_SCHEMA) if stats else pl.DataFrame(schema=FILE_STATS_SCHEMA)
-    return DayOfFlows(
-        nat_flows=batch.spool,
-        files=files.sort("delivered_at", "file"),
-        rejected_sample=pl.concat(samples) if samples else pl.DataFrame(schema=REJECTED_SCHEMA),
-        rejected_by_reason=dict(sorted(reasons.items())),
-        files_rejected_by_reason=dict(sorted(file_reasons.items())),
-    )
+            yield from batch.flush()
+    yield from batch.flush()
+
+
+Loaded = tuple[ParsedFile, bytes | None]
+
+
+def _prefetched(
+    objects: list[FlowLogObject], read_bytes: Callable[[str], bytes], columns: list[str]
+) -> Iterator[tuple[FlowLogObject, Future[Loaded]]]:
+    """Each object with its parsed rows, in order, loaded ``LOOKAHEAD`` objects ahead.
+
+    Fetching, inflating and parsing run on two worker threads while this thread classifies the
+    previous batch: S3 reads, ISA-L and Polars all release the GIL, so both cores stay busy.
+    """
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="natflow-read") as pool:
+        pending: deque[tuple[FlowLogObject, Future[Loaded]]] = deque()
+        for obj in objects:
+            pending.append((obj, pool.submit(_load, read_bytes, obj.path, columns)))
+            if len(pending) > LOOKAHEAD:
+                yield pending.popleft()
+        while pending:
+            yield pending.popleft()
+
+
+def _load(read_bytes: Callable[[str], bytes], path: str, columns: list[str]) -> Loaded:
+    """The file's rows; for text, also its bytes, kept until its batch's address check passes."""
+    raw = _fetch(read_bytes, path)
+    if path.endswith(".parquet"):
+        return parse_parquet(raw, path, columns), None
+    data = decompress(raw, path)
+    return parse_text(data, path, columns, check_addresses=False), data
 
 
 def _drop_duplicates(objects: Sequence[FlowLogObject]) -> tuple[list[FlowLogObject], list[dict[str, object]]]:
@@ -251,45 +346,81 @@ def _drop_duplicates(objects: Sequence[FlowLogObject]) -> tuple[list[FlowLogObje
 
 
 class _Batch:
-    """Parsed files waiting to be classified together; flushing spools their NAT rows."""
+    """Parsed files waiting to be classified together; flushing yields their NAT rows."""
 
-    def __init__(self, day: date, internal_cidrs: Sequence[str], spool: SpooledNatFlows) -> None:
+    def __init__(self, day: date, internal_cidrs: Sequence[str], columns: list[str], accounting: _Accounting) -> None:
         self.day = day
         self.internal_cidrs = internal_cidrs
-        self.spool = spool
-        self.files: list[tuple[FlowLogObject, ParsedFile]] = []
+        self.columns = columns
+        self.accounting = accounting
+        self.files: list[tuple[FlowLogObject, ParsedFile, bytes | None]] = []
         self.rows = 0
 
-    def add(self, obj: FlowLogObject, parsed: ParsedFile) -> None:
-        self.files.append((obj, parsed))
+    def add(self, obj: FlowLogObject, parsed: ParsedFile, data: bytes | None) -> None:
+        self.files.append((obj, parsed, data))
         self.rows += parsed.rows.height
 
-    def flush(self) -> list[dict[str, object]]:
-        """Classify and orient the batch, spool its NAT rows, and return each file's counts."""
+    def flush(self) -> Iterator[pl.DataFrame]:
+        """Check the batch's addresses, classify and orient its rows, count each file's outcomes,
+        and yield its NAT rows (if any)."""
         if not self.files:
-            return []
+            return
+        files = self._with_addresses_checked()
+        self.files, self.rows = [], 0
+        for _, parsed in files:
+            self.accounting.reasons.update(parsed.rejected["reason"].to_list())
+            self.accounting.sample(parsed.rejected)
         frames = [
-            _with_key_context(parsed, obj).with_columns(pl.lit(obj.path).alias("source_file"))
-            for obj, parsed in self.files
+            _with_key_context(parsed, obj).with_columns(pl.lit(i, dtype=pl.UInt32).alias("_file"))
+            for i, (obj, parsed) in enumerate(files)
             if parsed.rows.height
         ]
-        counts: dict[str, dict[str, int]] = {}
-        nat_bytes: dict[str, int] = {}
+        counts: dict[int, dict[str, int]] = {}
+        nat_bytes: dict[int, int] = {}
         if frames:
             classified = nat.classify(pl.concat(frames, how="diagonal_relaxed"), self.day)
-            for source_file, outcome, n in classified.group_by("source_file", "outcome").len().iter_rows():
-                counts.setdefault(source_file, {})[outcome] = n
+            for index, outcome, n in classified.group_by("_file", "outcome").len().iter_rows():
+                counts.setdefault(index, {})[outcome] = n
             kept = classified.filter(pl.col("outcome") == nat.KEPT)
             if kept.height:
-                flows = _to_nat_flows(nat.orient(kept, self.internal_cidrs), self.day).sort(NAT_FLOWS_ORDER)
-                nat_bytes = dict(flows.group_by("source_file").agg(pl.col("bytes").sum()).iter_rows())
-                self.spool.add(flows["source_file"][0], flows)
-        stats = [
-            _file_stats(obj, READ, parsed, counts.get(obj.path, {}), int(nat_bytes.get(obj.path) or 0))
-            for obj, parsed in self.files
+                source_file = pl.col("_file").replace_strict(list(range(len(files))), [obj.path for obj, _ in files], return_dtype=pl.String)
+                oriented = nat.orient(kept, self.internal_cidrs).with_columns(source_file.alias("source_file"))
+                flows = _to_nat_flows(oriented, self.day)
+                nat_bytes = dict(oriented.group_by("_file").agg(pl.col("bytes").sum()).iter_rows())
+                self._count(files, counts, nat_bytes)
+                yield flows
+                return
+        self._count(files, counts, nat_bytes)
+
+    def _count(self, files: list[tuple[FlowLogObject, ParsedFile]], counts: dict[int, dict[str, int]], nat_bytes: dict[int, int]) -> None:
+        self.accounting.stats += [
+            _file_stats(obj, READ, parsed, counts.get(i, {}), int(nat_bytes.get(i) or 0)) for i, (obj, parsed) in enumerate(files)
         ]
-        self.files, self.rows = [], 0
-        return stats
+
+    def _with_addresses_checked(self) -> list[tuple[FlowLogObject, ParsedFile]]:
+        """The files, each re-read line by line if it holds a value that is not an IP address.
+
+        One check over the batch's distinct address values replaces a check per file: a day
+        repeats the same few thousand addresses in every file.
+        """
+        unchecked = [parsed.rows for _, parsed, data in self.files if data is not None and parsed.rows.height]
+        columns = [
+            pl.concat([rows.get_column(c) for rows in unchecked if c in rows.columns], rechunk=False).unique()
+            for c in ADDRESS_FIELDS
+            if any(c in rows.columns for rows in unchecked)
+        ]
+        invalid = invalid_addresses(pl.concat(columns).unique()) if columns else pl.Series([], dtype=pl.String)
+        checked = []
+        for obj, parsed, data in self.files:
+            if data is not None and invalid.len() and _holds_any(parsed.rows, invalid):
+                parsed = parse_text(data, obj.path, self.columns)  # the line-by-line path names the lines
+            checked.append((obj, parsed))
+        return checked
+
+
+def _holds_any(rows: pl.DataFrame, values: pl.Series) -> bool:
+    present = [c for c in ADDRESS_FIELDS if c in rows.columns]
+    return bool(present) and rows.select(pl.any_horizontal(pl.col(c).is_in(values.implode()) for c in present).any()).item()
 
 
 def _fetch(read_bytes: Callable[[str], bytes], path: str) -> bytes:

@@ -82,7 +82,9 @@ MIXED_REJECTED = {
 
 def read(files: dict[str, bytes], tmp_path: Path, on_unreadable: str = "fail", listing: list[str] | None = None):
     objects = [parse_key(key, len(files[key])) for key in (listing or list(files))]
-    return read_day(objects, files.__getitem__, DAY, tmp_path, on_unreadable=on_unreadable)
+    day = read_day(objects, files.__getitem__, DAY, on_unreadable=on_unreadable)
+    day.nat_flows.collect()  # the day is read as its NAT rows are consumed
+    return day
 
 
 @pytest.mark.parametrize("code", list(UNREADABLE))

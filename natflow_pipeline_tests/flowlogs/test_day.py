@@ -1,4 +1,4 @@
-"""read_day on the embedded sample: batching and spooling change memory use, never the result."""
+"""read_day on the embedded sample: batching and streaming change memory use, never the result."""
 
 from __future__ import annotations
 
@@ -14,27 +14,25 @@ from natflow_pipeline.paths import DEFAULT_FLOW_LOGS
 DAY = date(2026, 11, 2)
 
 
-def read_sample_day(tmp_path, batch_rows: int):
+def read_sample_day(batch_rows: int):
     fs = fsspec.filesystem("file")
-
     objects = objects_for_day(fs, str(DEFAULT_FLOW_LOGS), DAY, timedelta(minutes=60))
-    spool = tmp_path / f"spool-{batch_rows}"
-    spool.mkdir()
-    return read_day(objects, fs.cat_file, DAY, spool, batch_rows=batch_rows)
+    return read_day(objects, fs.cat_file, DAY, batch_rows=batch_rows)
 
 
-def test_file_by_file_and_batched_reads_give_identical_rows_and_counts(tmp_path):
-    one_by_one = read_sample_day(tmp_path, batch_rows=1)
-    batched = read_sample_day(tmp_path, batch_rows=1_000_000)
-    # 25 files; the first holds only the previous day's last hour, so it spools nothing
-    assert len(one_by_one.nat_flows.parts) == 24 and len(batched.nat_flows.parts) == 1
+def test_file_by_file_and_batched_reads_give_identical_rows_and_counts():
+    one_by_one = read_sample_day(batch_rows=1)
+    batched = read_sample_day(batch_rows=1_000_000)
+    # 25 files; the first holds only the previous day's last hour, so it yields no NAT rows
+    assert len(list(read_sample_day(batch_rows=1).nat_flows)) == 24
+    assert len(list(read_sample_day(batch_rows=1_000_000).nat_flows)) == 1
     assert one_by_one.nat_flows.collect().equals(batched.nat_flows.collect())
     assert one_by_one.files.equals(batched.files)
     assert batched.balanced()
 
 
-def test_spooled_rows_stream_back_in_source_order_and_match_the_counts(tmp_path):
-    day = read_sample_day(tmp_path, batch_rows=5_000)
+def test_streamed_rows_come_in_source_order_and_match_the_counts():
+    day = read_sample_day(batch_rows=5_000)
     flows = day.nat_flows.collect()
     assert flows.equals(flows.sort(NAT_FLOWS_ORDER))
     assert day.nat_flows.streamed_rows == flows.height == day.totals()["rows_kept"]
@@ -43,3 +41,18 @@ def test_spooled_rows_stream_back_in_source_order_and_match_the_counts(tmp_path)
     per_file = flows.group_by("source_file").agg(pl.col("bytes").sum().alias("b"))
     files = day.files.join(per_file, left_on="file", right_on="source_file", how="left")
     assert (files["nat_bytes"] == files["b"].fill_null(0)).all()
+
+
+def test_the_rows_stream_once_and_the_counts_wait_for_them():
+    day = read_sample_day(batch_rows=50_000)
+    streamed = sum(batch.height for batch in day.nat_flows)
+    assert streamed == day.nat_flows.streamed_rows == day.totals()["rows_kept"]
+    try:
+        list(day.nat_flows)
+    except RuntimeError as err:
+        assert "stream once" in str(err)
+    else:
+        raise AssertionError("a consumed stream was read again")
+    # asking for the counts first reads the day into memory, so the rows stay available
+    fresh = read_sample_day(batch_rows=50_000)
+    assert fresh.totals()["rows_kept"] == streamed == fresh.nat_flows.collect().height

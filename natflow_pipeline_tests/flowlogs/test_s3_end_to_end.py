@@ -13,6 +13,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from natflow_pipeline.flowlogs.day import NAT_FLOWS_SCHEMA
 from natflow_pipeline.assets.flow_logs import nat_flows, raw_flow_logs
 from natflow_pipeline.resources.flow_logs import FlowLogSource
 from natflow_pipeline.resources.warehouse import WarehouseResource
@@ -151,9 +152,9 @@ def test_records_crossing_midnight_land_in_exactly_one_day(s3_run):
 def test_parquet_and_text_rows_arrive_typed_alike(s3_run):
     _, warehouse, _ = s3_run
     flows = warehouse.get().read_partition("nat_flows", "usage_date", DAY)
-    assert flows.schema["srcport"] == pl.Int32 and flows.schema["bytes"] == pl.Int64 and flows.schema["start"] == pl.Int64
+    assert flows.schema == pl.Schema(NAT_FLOWS_SCHEMA)
     parquet_row = flows.filter(pl.col("start") == epoch("2026-11-02T12:55:00"), pl.col("direction") == "egress").row(0, named=True)
     text_row = flows.filter(pl.col("start") == epoch("2026-11-02T17:59:59"), pl.col("direction") == "egress").row(0, named=True)
     for row, addr, nbytes in ((parquet_row, "10.2.0.5", 1_006), (text_row, "10.3.0.5", 1_008)):
-        assert row["internal_addr"] == addr and row["bytes"] == nbytes and row["protocol"] == 6 and row["dstport"] == 443
-        assert row["vpc_id"] == "vpc-0egress" and row["flow_direction"] == "egress" and row["packets"] == 1
+        assert row["internal_addr"] == addr and row["bytes"] == nbytes and row["packets"] == 1
+        assert row["pkt_srcaddr"] == addr and row["interface_id"].startswith("eni-")
