@@ -296,7 +296,7 @@ def _nat_batches(
     yield from batch.flush()
 
 
-Loaded = tuple[ParsedFile, bytes | None]
+Loaded = tuple[ParsedFile, bytes]
 
 
 def _prefetched(
@@ -318,10 +318,10 @@ def _prefetched(
 
 
 def _load(read_bytes: Callable[[str], bytes], path: str, columns: list[str]) -> Loaded:
-    """The file's rows; for text, also its bytes, kept until its batch's address check passes."""
+    """The file's rows, and its bytes, kept until its batch's address check passes."""
     raw = _fetch(read_bytes, path)
     if path.endswith(".parquet"):
-        return parse_parquet(raw, path, columns), None
+        return parse_parquet(raw, path, columns, check_addresses=False), raw
     data = decompress(raw, path)
     return parse_text(data, path, columns, check_addresses=False), data
 
@@ -353,10 +353,10 @@ class _Batch:
         self.internal_cidrs = internal_cidrs
         self.columns = columns
         self.accounting = accounting
-        self.files: list[tuple[FlowLogObject, ParsedFile, bytes | None]] = []
+        self.files: list[tuple[FlowLogObject, ParsedFile, bytes]] = []
         self.rows = 0
 
-    def add(self, obj: FlowLogObject, parsed: ParsedFile, data: bytes | None) -> None:
+    def add(self, obj: FlowLogObject, parsed: ParsedFile, data: bytes) -> None:
         self.files.append((obj, parsed, data))
         self.rows += parsed.rows.height
 
@@ -403,7 +403,7 @@ class _Batch:
         One check over the batch's distinct address values replaces a check per file: a day
         repeats the same few thousand addresses in every file.
         """
-        unchecked = [parsed.rows for _, parsed, data in self.files if data is not None and parsed.rows.height]
+        unchecked = [parsed.rows for _, parsed, _ in self.files if parsed.rows.height]
         columns = [
             pl.concat([rows.get_column(c) for rows in unchecked if c in rows.columns], rechunk=False).unique()
             for c in ADDRESS_FIELDS
@@ -412,10 +412,16 @@ class _Batch:
         invalid = invalid_addresses(pl.concat(columns).unique()) if columns else pl.Series([], dtype=pl.String)
         checked = []
         for obj, parsed, data in self.files:
-            if data is not None and invalid.len() and _holds_any(parsed.rows, invalid):
-                parsed = parse_text(data, obj.path, self.columns)  # the line-by-line path names the lines
+            if invalid.len() and _holds_any(parsed.rows, invalid):
+                parsed = _reparse(data, obj.path, self.columns)  # names the lines and why
             checked.append((obj, parsed))
         return checked
+
+
+def _reparse(data: bytes, path: str, columns: list[str]) -> ParsedFile:
+    if path.endswith(".parquet"):
+        return parse_parquet(data, path, columns)
+    return parse_text(data, path, columns)
 
 
 def _holds_any(rows: pl.DataFrame, values: pl.Series) -> bool:

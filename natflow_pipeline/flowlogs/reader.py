@@ -263,12 +263,14 @@ def _split(
     return ParsedFile(path, fields, rows, rejected.cast(REJECTED_SCHEMA))
 
 
-def parse_parquet(raw: bytes, path: str, columns: Collection[str] | None = None) -> ParsedFile:
+def parse_parquet(
+    raw: bytes, path: str, columns: Collection[str] | None = None, check_addresses: bool = True
+) -> ParsedFile:
     """Read AWS's Parquet delivery (underscore column names) into the same typed schema.
 
     Parquet carries its own types, so lines cannot be short or unparseable; the row number stands
     in for the line number in the accounting. Only the ``columns`` asked for are read (Parquet is
-    columnar: the others are never decoded).
+    columnar: the others are never decoded). ``check_addresses`` as for :func:`parse_text`.
     """
     try:
         names = pl.read_parquet_schema(io.BytesIO(raw))
@@ -303,9 +305,9 @@ def parse_parquet(raw: bytes, path: str, columns: Collection[str] | None = None)
             code = f"not_an_integer:{f}" if is_numeric(f) else f"bad_value:{f}"
             problems.append(_problem(pl.col(f"_lost_{f}"), code, pl.format("{} has an unexpected value", pl.lit(f))))
     typed_frame = frame.with_columns(columns)
-    invalid = _invalid_addresses(typed_frame)
+    invalid = _invalid_addresses(typed_frame) if check_addresses else pl.Series([], dtype=pl.String)
     for f in ADDRESS_FIELDS:
-        if f in wanted:
+        if f in wanted and invalid.len():
             bad = pl.col(f).is_in(invalid.implode())
             problems.append(_problem(bad, f"not_an_address:{f}", pl.format("{} is not an IP address: {}", pl.lit(f), pl.col(f))))
     text = pl.concat_str([pl.col(f"_raw_{f}").cast(pl.String).fill_null("-") for f in wanted], separator=" ")

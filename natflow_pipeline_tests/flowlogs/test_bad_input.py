@@ -246,3 +246,24 @@ def test_materializing_a_delivery_listed_twice_reads_it_once(tmp_path):
     assert (meta["files_listed"], meta["files_read"], meta["files_duplicate"]) == (2, 1, 1)
     assert meta["rows_read"] == 4 and meta["nat_bytes"] == 21_000
     assert warehouse.get().read_partition("nat_flows", "usage_date", DAY)["bytes"].sum() == 21_000
+
+
+@pytest.mark.parametrize("suffix", ["log.gz", "log.parquet"])
+def test_a_well_formed_file_with_a_bad_address_is_found_by_the_batch_check_and_only_that_line_rejected(tmp_path, suffix):
+    """Fast-path files are checked for addresses once per batch; only the file holding a bad one is
+    re-read to name its line, and the other files of the batch are untouched."""
+    good = good_delivery()
+    lines = [GOOD_LINE, f"5 10.1.0.5 10.200.0.10 10.1.0.5 52.216.1.999 100 {T}", GOOD_LINE]
+    if suffix == "log.parquet":
+        import io
+
+        frame = pl.DataFrame([line.split(" ") for line in lines], schema=[f.replace("-", "_") for f in HEADER.split()], orient="row")
+        sink = io.BytesIO()
+        frame.with_columns(pl.col("version", "bytes", "start").cast(pl.Int64)).write_parquet(sink)
+        body = sink.getvalue()
+    else:
+        body = text_file(HEADER, *lines)
+    day = read({good.key(): good.body(), bad_key(suffix=suffix): body}, tmp_path)
+    line = 2 if suffix == "log.parquet" else 3  # a Parquet row's number stands in for its line (no header)
+    assert day.rejected_sample.select("file", "line", "reason").rows() == [(bad_key(suffix=suffix), line, "not_an_address:pkt_dstaddr")]
+    assert day.totals()["rows_kept"] == 2 + 2 and day.balanced()
