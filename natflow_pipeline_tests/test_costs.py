@@ -65,3 +65,15 @@ def test_a_region_without_a_known_price_is_an_error_not_free():
         team_daily_costs(enriched([("a", "eni-1", 1, 0)], "sa-east-1"), PriceBook())
     with pytest.raises(ValueError, match="billing_gb_bytes must be"):
         PriceBook(billing_gb_bytes=1000)
+
+
+@pytest.mark.parametrize("gateway_hours", ["full_day", "hours_seen"])
+def test_a_day_priced_from_batch_aggregates_equals_the_day_priced_whole(gateway_hours):
+    """The benchmark's job (and any streaming caller) aggregates a batch of rows at a time."""
+    from natflow_pipeline.costs import aggregate, combine, price
+
+    rows = enriched([("a", "eni-1", 3 * 2**30, 0), ("b", "eni-1", 2**30, 5), ("a", "eni-2", 2**30, 0), ("a", "eni-1", 7, 5), ("b", "eni-2", 11, 23)])
+    whole = team_daily_costs(rows, PriceBook(), "proportional", gateway_hours)
+    batches = [rows.slice(0, 2), rows.slice(2, 1), rows.slice(3)]
+    streamed = price(combine([aggregate(b) for b in batches]), PriceBook(), "proportional", gateway_hours)
+    assert streamed.equals(whole)
