@@ -166,7 +166,7 @@ def _child(phase: str, root: Path, out: Path) -> None:
     from benchmarks.generate import day_date
 
     day = day_date()
-    _import_everything()  # imports are not the job: time what runs after them
+    _import_everything(phase)  # imports are not the job: time what runs after them
     started = time.perf_counter()
     extra: dict[str, float] = {}
     result = None
@@ -188,11 +188,15 @@ def _child(phase: str, root: Path, out: Path) -> None:
     out.write_text(json.dumps({"seconds": seconds, "rows": rows, **extra}))
 
 
-def _import_everything() -> None:
-    import duckdb  # noqa: F401
+def _import_everything(phase: str) -> None:
+    """Import what the phase will use before its clock starts; a phase never imports another's
+    engine (its peak RSS would carry it)."""
     import fsspec  # noqa: F401
 
-    import benchmarks.duckdb_job  # noqa: F401
+    if phase.startswith("duckdb_"):
+        import duckdb  # noqa: F401
+
+        import benchmarks.duckdb_job  # noqa: F401
     import natflow_pipeline.costs  # noqa: F401
     import natflow_pipeline.enrichment  # noqa: F401
     import natflow_pipeline.flowlogs.day  # noqa: F401

@@ -84,8 +84,8 @@ NAT_FLOWS_ORDER: tuple[str, ...] = ("source_file", "source_line")
 #: enough that a partition holds a few files' worth of rows at a time.
 BATCH_ROWS = 200_000
 #: Objects fetched, inflated and parsed ahead of the batch being classified (bounds memory to a
-#: few files).
-LOOKAHEAD = 6
+#: few files' rows).
+LOOKAHEAD = 4
 #: Rows per Arrow batch when streaming NAT rows into Delta.
 STREAM_BATCH_ROWS = 64 * 1024
 
@@ -263,7 +263,7 @@ def read_day(
     """
     unique, duplicates = _drop_duplicates(objects)
     accounting = _Accounting(stats=duplicates)
-    batch = _Batch(day, internal_cidrs, list(columns), accounting)
+    batch = _Batch(day, internal_cidrs, list(columns), accounting, read_bytes)
     batches = _nat_batches(sorted(unique, key=lambda o: o.path), read_bytes, on_unreadable, batch_rows, batch)
     return DayOfFlows(NatFlowStream(batches), accounting)
 
@@ -278,7 +278,7 @@ def _nat_batches(
     accounting = batch.accounting
     for obj, loaded in _prefetched(objects, read_bytes, batch.columns):
         try:
-            parsed, data = loaded.result()  # re-raises the fetch's, inflate's or parser's error
+            parsed = loaded.result()  # re-raises the fetch's, inflate's or parser's error
             _require_fields(parsed)
         except MissingNatFieldsError:
             raise
@@ -290,40 +290,37 @@ def _nat_batches(
             accounting.samples.append(_file_rejection(err))
             accounting.sampled += 1
             continue
-        batch.add(obj, parsed, data)
+        batch.add(obj, parsed)
         if batch.rows >= batch_rows:
             yield from batch.flush()
     yield from batch.flush()
 
 
-Loaded = tuple[ParsedFile, bytes]
-
-
 def _prefetched(
     objects: list[FlowLogObject], read_bytes: Callable[[str], bytes], columns: list[str]
-) -> Iterator[tuple[FlowLogObject, Future[Loaded]]]:
+) -> Iterator[tuple[FlowLogObject, Future[ParsedFile]]]:
     """Each object with its parsed rows, in order, loaded ``LOOKAHEAD`` objects ahead.
 
     Fetching, inflating and parsing run on two worker threads while this thread classifies the
     previous batch: S3 reads, ISA-L and Polars all release the GIL, so both cores stay busy.
     """
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="natflow-read") as pool:
-        pending: deque[tuple[FlowLogObject, Future[Loaded]]] = deque()
+        pending: deque[tuple[FlowLogObject, Future[ParsedFile]]] = deque()
         for obj in objects:
-            pending.append((obj, pool.submit(_load, read_bytes, obj.path, columns)))
+            pending.append((obj, pool.submit(_load, read_bytes, obj.path, columns, False)))
             if len(pending) > LOOKAHEAD:
                 yield pending.popleft()
         while pending:
             yield pending.popleft()
 
 
-def _load(read_bytes: Callable[[str], bytes], path: str, columns: list[str]) -> Loaded:
-    """The file's rows, and its bytes, kept until its batch's address check passes."""
+def _load(read_bytes: Callable[[str], bytes], path: str, columns: list[str], check_addresses: bool) -> ParsedFile:
+    """The file's rows. Its bytes are dropped once parsed: a file that fails the batch's address
+    check (rare) is fetched again rather than every file held until its batch is checked."""
     raw = _fetch(read_bytes, path)
     if path.endswith(".parquet"):
-        return parse_parquet(raw, path, columns, check_addresses=False), raw
-    data = decompress(raw, path)
-    return parse_text(data, path, columns, check_addresses=False), data
+        return parse_parquet(raw, path, columns, check_addresses)
+    return parse_text(decompress(raw, path), path, columns, check_addresses)
 
 
 def _drop_duplicates(objects: Sequence[FlowLogObject]) -> tuple[list[FlowLogObject], list[dict[str, object]]]:
@@ -348,16 +345,24 @@ def _drop_duplicates(objects: Sequence[FlowLogObject]) -> tuple[list[FlowLogObje
 class _Batch:
     """Parsed files waiting to be classified together; flushing yields their NAT rows."""
 
-    def __init__(self, day: date, internal_cidrs: Sequence[str], columns: list[str], accounting: _Accounting) -> None:
+    def __init__(
+        self,
+        day: date,
+        internal_cidrs: Sequence[str],
+        columns: list[str],
+        accounting: _Accounting,
+        read_bytes: Callable[[str], bytes],
+    ) -> None:
         self.day = day
         self.internal_cidrs = internal_cidrs
         self.columns = columns
         self.accounting = accounting
-        self.files: list[tuple[FlowLogObject, ParsedFile, bytes]] = []
+        self.read_bytes = read_bytes
+        self.files: list[tuple[FlowLogObject, ParsedFile]] = []
         self.rows = 0
 
-    def add(self, obj: FlowLogObject, parsed: ParsedFile, data: bytes) -> None:
-        self.files.append((obj, parsed, data))
+    def add(self, obj: FlowLogObject, parsed: ParsedFile) -> None:
+        self.files.append((obj, parsed))
         self.rows += parsed.rows.height
 
     def flush(self) -> Iterator[pl.DataFrame]:
@@ -403,7 +408,7 @@ class _Batch:
         One check over the batch's distinct address values replaces a check per file: a day
         repeats the same few thousand addresses in every file.
         """
-        unchecked = [parsed.rows for _, parsed, _ in self.files if parsed.rows.height]
+        unchecked = [parsed.rows for _, parsed in self.files if parsed.rows.height]
         columns = [
             pl.concat([rows.get_column(c) for rows in unchecked if c in rows.columns], rechunk=False).unique()
             for c in ADDRESS_FIELDS
@@ -411,17 +416,11 @@ class _Batch:
         ]
         invalid = invalid_addresses(pl.concat(columns).unique()) if columns else pl.Series([], dtype=pl.String)
         checked = []
-        for obj, parsed, data in self.files:
+        for obj, parsed in self.files:
             if invalid.len() and _holds_any(parsed.rows, invalid):
-                parsed = _reparse(data, obj.path, self.columns)  # names the lines and why
+                parsed = _load(self.read_bytes, obj.path, self.columns, True)  # names the lines and why
             checked.append((obj, parsed))
         return checked
-
-
-def _reparse(data: bytes, path: str, columns: list[str]) -> ParsedFile:
-    if path.endswith(".parquet"):
-        return parse_parquet(data, path, columns)
-    return parse_text(data, path, columns)
 
 
 def _holds_any(rows: pl.DataFrame, values: pl.Series) -> bool:
