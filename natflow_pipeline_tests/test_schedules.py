@@ -30,7 +30,7 @@ def test_the_schedule_runs_after_the_lateness_window_in_utc():
 
 
 def test_every_daily_asset_backfills_one_day_per_run_in_a_pool_named_after_its_table():
-    for key in ("nat_flows", "ipam_prefixes", "enriched_nat_flows", "team_daily_costs"):
+    for key in ("nat_flows", "ipam_prefixes", "address_attribution", "team_daily_costs", "top_talkers", "endpoint_savings"):
         asset = defs.get_assets_def(key)
         assert asset.backfill_policy == dg.BackfillPolicy.multi_run(1), key
         assert asset.op.pool == f"delta_{key}", key
