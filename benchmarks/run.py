@@ -277,11 +277,12 @@ def _reattribute(root: Path, day, warehouse: Path) -> int:
     """What address_attribution + team_daily_costs do after a NetBox fix, through the functions
     they call: read the stored NAT rows' addresses (not the raw gzip), attribute each distinct one
     with the fixed IPAM and write that; then read the NAT rows the gold table needs and the stored
-    attribution, join, aggregate, price and write the gold table. (Neither asset's checks, as before.)"""
+    attribution, aggregate them together, price and write the gold table. (Neither asset's checks,
+    as before.)"""
     import polars as pl
 
-    from natflow_pipeline.costs import NAT_COLUMNS, aggregate, price
-    from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, attach, attribution_table
+    from natflow_pipeline.costs import NAT_COLUMNS, aggregate_attributed, price
+    from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, attribution_table
     from natflow_pipeline.pricing import PriceBook
     from natflow_pipeline.warehouse import Warehouse
 
@@ -292,7 +293,7 @@ def _reattribute(root: Path, day, warehouse: Path) -> int:
     store.write_partition(ATTRIBUTION_TABLE, attribution, "usage_date", day)
     flows = store.read_partition("nat_flows", "usage_date", day, columns=list(NAT_COLUMNS))
     stored = store.read_partition(ATTRIBUTION_TABLE, "usage_date", day)
-    store.write_partition("team_daily_costs", price(aggregate(attach(flows.lazy(), stored)), PriceBook()), "usage_date", day)
+    store.write_partition("team_daily_costs", price(aggregate_attributed(flows, stored), PriceBook()), "usage_date", day)
     return flows.height
 
 

@@ -1,5 +1,6 @@
 """The day's attribution (one row per distinct address) joined back to the NAT rows gives exactly
-what enriching every row gives, so storing addresses instead of rows loses nothing."""
+what enriching every row gives, so storing addresses instead of rows loses nothing; and the gold
+table's aggregate by address class equals aggregating the joined rows."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from natflow_pipeline import aws_ip_ranges, ipam
+from natflow_pipeline.costs import NAT_COLUMNS, PARTIAL_KEYS, aggregate, aggregate_attributed
 from natflow_pipeline.demo import sample_days
 from natflow_pipeline.enrichment import (
     ATTRIBUTION_SCHEMA,
@@ -110,3 +112,28 @@ def test_the_stored_attribution_holds_every_address_of_the_day_and_what_answered
     assert stored.select("side", "address").is_unique().all()
     assert stored["ipam_snapshot_date"].unique().to_list() == [day.isoformat()]
     assert stored["ip_ranges_sync_token"].n_unique() == 1 and stored.height < flows.height
+
+
+def sorted_partials(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(*PARTIAL_KEYS, "flows", "bytes").sort(PARTIAL_KEYS, nulls_last=True)
+
+
+@pytest.mark.parametrize("day", sample_days())
+def test_the_gold_aggregate_by_address_class_equals_aggregating_attached_rows(sample_warehouse, day):
+    store = sample_warehouse.get()
+    flows = store.read_partition("nat_flows", "usage_date", date.fromisoformat(day), columns=list(NAT_COLUMNS))
+    stored = store.read_partition(ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(day))
+    expected = aggregate(attach(flows, stored))
+    assert expected["flows"].sum() == flows.height
+    assert_frame_equal(sorted_partials(aggregate_attributed(flows, stored)), sorted_partials(expected))
+
+
+def test_the_gold_aggregate_by_address_class_on_the_edge_cases(intervals):
+    flows = nat_rows([("10.10.1.50", "16.15.156.7"), ("10.99.0.1", "64:ff9b::100f:9c07"), (None, None), ("10.10.2.9", "198.51.100.7")])
+    attribution = attribution_of(flows, *intervals)
+    # an internal address the attribution does not list: unattributed, as attach makes it
+    partial = attribution.filter(pl.col("address") != "10.10.2.9")
+    for given in (attribution, partial):
+        got = sorted_partials(aggregate_attributed(flows, given))
+        assert_frame_equal(got, sorted_partials(aggregate(attach(flows, given))))
+    assert set(aggregate_attributed(flows, partial)["team"]) == {"identity", ipam.UNATTRIBUTED}

@@ -11,8 +11,8 @@ from natflow_pipeline.assets.enrichment import address_attribution
 from natflow_pipeline.assets.flow_logs import FILES_TABLE, nat_flows
 from natflow_pipeline.assets.metadata import markdown_table
 from natflow_pipeline.cost_checks import attribution, completeness, row_accounting
-from natflow_pipeline.costs import NAT_COLUMNS, aggregate, price
-from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, attach, internal_matches
+from natflow_pipeline.costs import NAT_COLUMNS, aggregate_attributed, price
+from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, internal_matches
 from natflow_pipeline.ipam import UNATTRIBUTED
 from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
 from natflow_pipeline.partitions import daily_partitions
@@ -60,8 +60,8 @@ def team_daily_costs(
     flows = store.read_partition("nat_flows", "usage_date", day, columns=list(NAT_COLUMNS))
     day_attribution = store.read_partition(ATTRIBUTION_TABLE, "usage_date", day)
     book = pricing.price_book()
-    # Joined lazily: the row-level enriched frame is never materialised, only its aggregate.
-    costs = price(aggregate(attach(flows.lazy(), day_attribution)), book, pricing.hourly_allocation, pricing.gateway_hours)
+    # aggregate(attach(flows, attribution)) without materialising the row-level join.
+    costs = price(aggregate_attributed(flows, day_attribution), book, pricing.hourly_allocation, pricing.gateway_hours)
     elapsed = time.perf_counter() - started
     version = store.write_partition("team_daily_costs", costs, "usage_date", day)
     by_team = (
