@@ -13,6 +13,8 @@ from polars.testing import assert_frame_equal
 from natflow_pipeline import aws_ip_ranges, ipam
 from natflow_pipeline.costs import NAT_COLUMNS, PARTIAL_KEYS, aggregate, aggregate_attributed
 from natflow_pipeline.demo import sample_days
+from natflow_pipeline.endpoint_pricing import EndpointPriceBook
+from natflow_pipeline.endpoint_savings import endpoint_savings
 from natflow_pipeline.enrichment import (
     ATTRIBUTION_SCHEMA,
     ATTRIBUTION_TABLE,
@@ -24,6 +26,8 @@ from natflow_pipeline.enrichment import (
 )
 from natflow_pipeline.flowlogs.day import NAT_FLOWS_SCHEMA
 from natflow_pipeline.paths import DEFAULT_IP_RANGES, DEFAULT_IPAM_EXPORT
+from natflow_pipeline.pricing import PriceBook
+from natflow_pipeline.top_talkers import DEFAULT_TOP_N, top_talkers
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +141,15 @@ def test_the_gold_aggregate_by_address_class_on_the_edge_cases(intervals):
         got = sorted_partials(aggregate_attributed(flows, given))
         assert_frame_equal(got, sorted_partials(aggregate(attach(flows, given))))
     assert set(aggregate_attributed(flows, partial)["team"]) == {"identity", ipam.UNATTRIBUTED}
+
+
+@pytest.mark.parametrize("day", sample_days())
+def test_the_insight_tables_equal_what_every_enriched_row_gives(sample_warehouse, intervals, day):
+    """top_talkers and endpoint_savings, built from nat_flows + the attribution, are what the
+    row-level enrichment (the former enriched_nat_flows) gives, exactly."""
+    store = sample_warehouse.get()
+    enriched = enrich(store.read_partition("nat_flows", "usage_date", date.fromisoformat(day)), *intervals)
+    stored = {t: store.read_partition(t, "usage_date", date.fromisoformat(day)).drop("usage_date") for t in ("top_talkers", "endpoint_savings")}
+    assert_frame_equal(stored["top_talkers"], top_talkers(enriched, DEFAULT_TOP_N).drop("usage_date"))
+    assert_frame_equal(stored["endpoint_savings"], endpoint_savings(enriched, PriceBook(), EndpointPriceBook()).drop("usage_date"))
+    assert stored["top_talkers"].height == DEFAULT_TOP_N and stored["endpoint_savings"].height > 0
