@@ -11,9 +11,9 @@ its own process and ``--repeats`` times (medians quoted):
     natflow_pq    the same on the day delivered as AWS Parquet;
 (c) duckdb_*      the same job in DuckDB SQL; every formulation is screened once, the fastest is
                   repeated, and its per-team totals must equal natflow's exactly;
-(d) reattribute   nat_flows already in the warehouse, the IPAM changed: the day's enrichment and
-                  gold table recomputed and written, as the enriched_nat_flows and
-                  team_daily_costs assets do.
+(d) reattribute   nat_flows already in the warehouse, the IPAM changed: the day's address
+                  attribution and gold table recomputed and written, as the address_attribution
+                  and team_daily_costs assets do.
 
 Peak RSS of every process comes from ``os.wait4``. The last line is machine-readable.
 """
@@ -296,19 +296,26 @@ def _prepare_warehouse(root: Path, day, warehouse: Path) -> int:
 
 
 def _reattribute(root: Path, day, warehouse: Path) -> int:
-    """What enriched_nat_flows + team_daily_costs do after a NetBox fix: read the stored NAT rows
-    (not the raw gzip), match them against the new IPAM, write both tables."""
-    from natflow_pipeline.costs import team_daily_costs
-    from natflow_pipeline.enrichment import enrich
+    """What address_attribution + team_daily_costs do after a NetBox fix, through the functions
+    they call: read the stored NAT rows' addresses (not the raw gzip), attribute each distinct one
+    with the fixed IPAM and write that; then read the NAT rows the gold table needs and the stored
+    attribution, aggregate them together, price and write the gold table. (Neither asset's checks,
+    as before.)"""
+    import polars as pl
+
+    from natflow_pipeline.costs import NAT_COLUMNS, aggregate_attributed, price
+    from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, attribution_table
     from natflow_pipeline.pricing import PriceBook
     from natflow_pipeline.warehouse import Warehouse
 
     store = Warehouse(str(warehouse))
-    flows = store.read_partition("nat_flows", "usage_date", day)
     ipam_intervals, aws_intervals = _reference(root, root / "ipam" / "netbox-export-fixed.json")
-    enriched = enrich(flows, ipam_intervals, aws_intervals).sort("source_file", "source_line")
-    store.write_partition("enriched_nat_flows", enriched, "usage_date", day)
-    store.write_partition("team_daily_costs", team_daily_costs(enriched, PriceBook()), "usage_date", day)
+    addresses = store.scan("nat_flows").filter(pl.col("usage_date") == pl.lit(day)).select("internal_addr", "external_addr")
+    attribution = attribution_table(addresses, day, ipam_intervals, aws_intervals, "netbox-export-fixed", "bundled")
+    store.write_partition(ATTRIBUTION_TABLE, attribution, "usage_date", day)
+    flows = store.read_partition("nat_flows", "usage_date", day, columns=list(NAT_COLUMNS))
+    stored = store.read_partition(ATTRIBUTION_TABLE, "usage_date", day)
+    store.write_partition("team_daily_costs", price(aggregate_attributed(flows, stored), PriceBook()), "usage_date", day)
     return flows.height
 
 

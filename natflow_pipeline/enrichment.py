@@ -2,14 +2,26 @@
 
 Matching works on distinct addresses: a day has far fewer addresses than rows, so each address is
 converted and matched once and the answer joined back to the rows.
+
+A day's answer is stored as such (:func:`attribution_table`, the ``address_attribution`` table: one
+row per distinct internal and external address) rather than as a second copy of every NAT row.
+Re-attributing a day after an IPAM fix then rewrites thousands of rows, not millions, and a
+consumer rebuilds the row-level view when it needs one with :func:`attach`, which gives exactly
+what :func:`enrich` gives.
 """
 
 from __future__ import annotations
+
+from datetime import date
+from typing import TypeVar
 
 import polars as pl
 
 from natflow_pipeline import aws_ip_ranges, ipam
 from natflow_pipeline.addresses import address_keys, longest_prefix_match, unwrap_nat64
+
+ATTRIBUTION_TABLE = "address_attribution"
+INTERNAL_SIDE, EXTERNAL_SIDE = "internal", "external"
 
 AWS_SAME_REGION = "aws_same_region"
 AWS_OTHER_REGION = "aws_other_region"
@@ -30,6 +42,96 @@ def enrich(nat_flows: pl.DataFrame, ipam_intervals: pl.DataFrame, aws_intervals:
     return enriched.with_columns(destination_class().alias("destination_class"))
 
 
+#: One row per distinct address of the day and side: the internal side carries the IPAM match
+#: (team ``unattributed`` when none), the external side the ip-ranges match (nulls for the internet).
+ATTRIBUTION_SCHEMA: dict[str, pl.DataType] = {
+    "usage_date": pl.Date,
+    "side": pl.String,  # INTERNAL_SIDE | EXTERNAL_SIDE
+    "address": pl.String,  # nat_flows' internal_addr or external_addr, as written there
+    **ipam.MATCH_SCHEMA,
+    **aws_ip_ranges.MATCH_SCHEMA,
+    "ipam_snapshot_date": pl.String,
+    "ip_ranges_sync_token": pl.String,
+}
+_MATCH_COLUMNS = ["side", "address", *ipam.MATCH_SCHEMA, *aws_ip_ranges.MATCH_SCHEMA]
+
+
+def attribution_of(nat_flows: pl.DataFrame | pl.LazyFrame, ipam_intervals: pl.DataFrame, aws_intervals: pl.DataFrame) -> pl.DataFrame:
+    """Every distinct internal address of ``nat_flows`` with its IPAM match and every distinct
+    external address with its ip-ranges match (columns ``_MATCH_COLUMNS``, sorted by side and
+    address). Only ``internal_addr`` and ``external_addr`` are read: pass a LazyFrame to let the
+    scan skip the other columns."""
+    rows = nat_flows.lazy()
+    internal, external = pl.collect_all(
+        [rows.select(pl.col("internal_addr").unique()), rows.select(pl.col("external_addr").unique())]
+    )
+    inside = _sided(internal["internal_addr"], ipam_intervals, list(ipam.MATCH_SCHEMA), INTERNAL_SIDE, nat64=False)
+    outside = _sided(external["external_addr"], aws_intervals, list(aws_ip_ranges.MATCH_SCHEMA), EXTERNAL_SIDE, nat64=True)
+    return (
+        pl.concat([inside, outside], how="diagonal")
+        .with_columns(pl.when(pl.col("side") == INTERNAL_SIDE).then(pl.col("team").fill_null(ipam.UNATTRIBUTED)).alias("team"))
+        .select(_MATCH_COLUMNS)
+        .cast({c: ATTRIBUTION_SCHEMA[c] for c in _MATCH_COLUMNS})
+        .sort("side", "address")
+    )
+
+
+def attribution_table(
+    nat_flows: pl.DataFrame | pl.LazyFrame,
+    day: date,
+    ipam_intervals: pl.DataFrame,
+    aws_intervals: pl.DataFrame,
+    ipam_snapshot_date: str,
+    ip_ranges_sync_token: str,
+) -> pl.DataFrame:
+    """The day's rows of ``address_attribution``: :func:`attribution_of` plus the day and which
+    IPAM snapshot and ip-ranges version answered (so a reader can tell a stale attribution)."""
+    return (
+        attribution_of(nat_flows, ipam_intervals, aws_intervals)
+        .with_columns(
+            pl.lit(day, dtype=pl.Date).alias("usage_date"),
+            pl.lit(ipam_snapshot_date, dtype=pl.String).alias("ipam_snapshot_date"),
+            pl.lit(ip_ranges_sync_token, dtype=pl.String).alias("ip_ranges_sync_token"),
+        )
+        .select(list(ATTRIBUTION_SCHEMA))
+    )
+
+
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+
+
+def attach(nat_flows: Frame, attribution: pl.DataFrame | pl.LazyFrame) -> Frame:
+    """NAT rows joined with an attribution (:func:`attribution_of`, or the stored table's day):
+    the same columns and values as :func:`enrich`, in the same row order. A LazyFrame in gives a
+    LazyFrame out, so a consumer can aggregate without materialising the joined rows."""
+    joined = (
+        nat_flows.lazy()
+        .join(internal_matches(attribution), on="internal_addr", how="left", maintain_order="left")
+        .join(external_matches(attribution), on="external_addr", how="left", maintain_order="left")
+        .with_columns(pl.col("team").fill_null(ipam.UNATTRIBUTED))
+        .with_columns(destination_class().alias("destination_class"))
+    )
+    return joined if isinstance(nat_flows, pl.LazyFrame) else joined.collect()
+
+
+def internal_matches(attribution: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """``internal_addr`` and its IPAM match, from an attribution."""
+    return (
+        attribution.lazy()
+        .filter(pl.col("side") == INTERNAL_SIDE)
+        .select(pl.col("address").alias("internal_addr"), *ipam.MATCH_SCHEMA)
+    )
+
+
+def external_matches(attribution: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """``external_addr`` and its ip-ranges match, from an attribution."""
+    return (
+        attribution.lazy()
+        .filter(pl.col("side") == EXTERNAL_SIDE)
+        .select(pl.col("address").alias("external_addr"), *aws_ip_ranges.MATCH_SCHEMA)
+    )
+
+
 def destination_class() -> pl.Expr:
     """Same-region AWS service, another region's (or a GLOBAL range), or the internet."""
     return (
@@ -47,3 +149,14 @@ def _match(addresses: pl.Series, intervals: pl.DataFrame, payload: list[str], na
     if nat64:
         keyed = keyed.with_columns(unwrap_nat64(pl.col("key")))
     return longest_prefix_match(keyed, "key", intervals, payload).drop("key")
+
+
+def _sided(distinct: pl.Series, intervals: pl.DataFrame, payload: list[str], side: str, nat64: bool) -> pl.DataFrame:
+    """Every distinct non-null address of one side with its match (nulls where none, including
+    text that is not an address: it stays listed rather than silently dropped)."""
+    addresses = distinct.drop_nulls().alias("addr").to_frame()
+    matched = _match(addresses["addr"], intervals, payload, nat64=nat64)
+    return (
+        addresses.join(matched, on="addr", how="left")
+        .select(pl.lit(side).alias("side"), pl.col("addr").alias("address"), *payload)
+    )

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from natflow_pipeline.enrichment import attach
+
 DEFAULT_TOP_N = 100
 INTERNAL, AWS, INTERNET = "internal", "aws", "internet"
 
@@ -53,24 +55,55 @@ SCHEMA: dict[str, pl.DataType] = {
 
 def top_talkers(enriched: pl.DataFrame, top_n: int = DEFAULT_TOP_N) -> pl.DataFrame:
     """The ``top_n`` pairs of each day by bytes, ranked 1..n (ties broken by address, so a re-run
-    ranks identically), with the share of the day's NAT bytes each pair carries."""
+    ranks identically), with the share of the day's NAT bytes each pair carries.
+
+    ``enriched``: NAT rows with their attribution (:func:`natflow_pipeline.enrichment.attach`)."""
+    _check_top_n(top_n)
+    pairs = enriched.group_by([*KEYS, *ATTRIBUTES]).agg(*_PAIR_TOTALS)
+    return _named(_ranked(pairs, top_n))
+
+
+#: What :func:`top_talkers_of` reads from nat_flows.
+NAT_COLUMNS: tuple[str, ...] = (*KEYS, "internal_addr", "external_addr", "packets", "bytes")
+
+
+def top_talkers_of(nat_flows: pl.DataFrame | pl.LazyFrame, attribution: pl.DataFrame, top_n: int = DEFAULT_TOP_N) -> pl.DataFrame:
+    """:func:`top_talkers` of ``attach(nat_flows, attribution)``, computed the cheap way: the rows
+    are summed per pair first and only the top ``top_n`` pairs are attached (the ranking and the
+    day's bytes do not depend on the attribution, and every attribute is a function of the pair)."""
+    _check_top_n(top_n)
+    pairs = nat_flows.lazy().group_by([*KEYS, "internal_addr", "external_addr"]).agg(*_PAIR_TOTALS).collect()
+    return _named(attach(_ranked(pairs, top_n), attribution))
+
+
+_PAIR_TOTALS = (
+    pl.len().cast(pl.Int64).alias("flows"),
+    pl.col("packets").sum().cast(pl.Int64),
+    pl.col("bytes").sum().cast(pl.Int64),
+)
+
+
+def _check_top_n(top_n: int) -> None:
     if top_n < 1:
         raise ValueError(f"top_n must be at least 1, found {top_n}")
-    pairs = enriched.group_by([*KEYS, *ATTRIBUTES]).agg(
-        pl.len().cast(pl.Int64).alias("flows"),
-        pl.col("packets").sum().cast(pl.Int64),
-        pl.col("bytes").sum().cast(pl.Int64),
-    )
-    day_bytes = enriched.group_by("usage_date").agg(pl.col("bytes").sum().alias("_day_bytes"))
+
+
+def _ranked(pairs: pl.DataFrame, top_n: int) -> pl.DataFrame:
+    """The top ``top_n`` pairs of each day with their rank and share of the day's bytes."""
+    day_bytes = pairs.group_by("usage_date").agg(pl.col("bytes").sum().alias("_day_bytes"))
     order = ["bytes", "pkt_srcaddr", "pkt_dstaddr", "region", "direction"]
     descending = [True, False, False, False, False]
-    ranked = (
+    return (
         pairs.sort(["usage_date", *order], descending=[False, *descending], nulls_last=True)
         .with_columns(pl.int_range(1, pl.len() + 1).over("usage_date").cast(pl.Int32).alias("rank"))
         .filter(pl.col("rank") <= top_n)
         .join(day_bytes, on="usage_date", how="left")
         .with_columns((pl.col("bytes") / pl.col("_day_bytes")).alias("share_of_day_bytes"))
     )
+
+
+def _named(ranked: pl.DataFrame) -> pl.DataFrame:
+    """Both sides of each ranked pair named: internal (its team), an AWS range, or the internet."""
     source_is_internal = pl.col("pkt_srcaddr") == pl.col("internal_addr")
     return (
         ranked.with_columns(

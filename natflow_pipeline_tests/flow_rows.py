@@ -1,4 +1,4 @@
-"""Hand-made enriched NAT rows for the insights' unit tests (the columns enriched_nat_flows has)."""
+"""Hand-made enriched NAT rows for the insights' unit tests (the columns enrichment.attach gives)."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ BACKFILL_TIMEOUT_S = 900
 PARTITIONED_ASSETS = (
     "nat_flows",
     "ipam_prefixes",
-    "enriched_nat_flows",
+    "address_attribution",
     "team_daily_costs",
     "cost_explorer_nat_usage",
     "nat_cost_reconciliation",
@@ -59,7 +59,7 @@ DAILY_TABLES = {
     "flow_log_files": "usage_date",
     "rejected_flow_log_lines": "usage_date",
     "ipam_prefixes": "snapshot_date",
-    "enriched_nat_flows": "usage_date",
+    "address_attribution": "usage_date",
     "team_daily_costs": "usage_date",
     "cost_explorer_nat_usage": "usage_date",
     "nat_cost_reconciliation": "usage_date",

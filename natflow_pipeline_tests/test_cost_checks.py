@@ -52,6 +52,20 @@ def test_attribution_share_and_top_unattributed_addresses():
     assert result.top_unattributed.rows() == [("10.40.3.7", 50, 1), ("10.40.3.9", 50, 2)]
 
 
+def test_attribution_of_rows_summed_per_address_counts_the_rows_they_stand_for():
+    per_address = pl.DataFrame(
+        {
+            "team": ["payments", "unattributed", "unattributed"],
+            "internal_addr": ["10.0.0.1", "10.40.3.9", "10.40.3.7"],
+            "bytes": [900, 50, 50],
+            "flows": [3, 2, 1],
+        }
+    )
+    result = attribution(per_address)
+    assert result.share == 0.1
+    assert result.top_unattributed.rows() == [("10.40.3.7", 50, 1), ("10.40.3.9", 50, 2)]
+
+
 def test_row_accounting_needs_balanced_files_and_every_kept_row_costed():
     files = pl.DataFrame(
         {"rows_read": [10, 5], "rows_kept": [4, 2], "rows_non_nat": [4, 2], "rows_no_data": [1, 0], "rows_other_day": [0, 1], "rows_rejected": [1, 0]}

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_definitions_hold_the_whole_asset_graph():
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert {"raw_flow_logs", "nat_flows", "ipam_prefixes", "aws_ip_ranges", "enriched_nat_flows", "team_daily_costs"} <= keys
+    assert {"raw_flow_logs", "nat_flows", "ipam_prefixes", "aws_ip_ranges", "address_attribution", "team_daily_costs"} <= keys
 
 
 def test_every_materializable_asset_is_described_and_grouped():

@@ -30,7 +30,22 @@ def test_the_schedule_runs_after_the_lateness_window_in_utc():
 
 
 def test_every_daily_asset_backfills_one_day_per_run_in_a_pool_named_after_its_table():
-    for key in ("nat_flows", "ipam_prefixes", "enriched_nat_flows", "team_daily_costs"):
+    for key in ("nat_flows", "ipam_prefixes", "address_attribution", "team_daily_costs", "top_talkers", "endpoint_savings"):
         asset = defs.get_assets_def(key)
         assert asset.backfill_policy == dg.BackfillPolicy.multi_run(1), key
         assert asset.op.pool == f"delta_{key}", key
+
+
+def test_the_daily_job_builds_every_daily_table_of_the_day():
+    job = defs.resolve_job_def("daily_nat_costs")
+    selected = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
+    assert selected == {
+        "nat_flows",
+        "ipam_prefixes",
+        "address_attribution",
+        "team_daily_costs",
+        "cost_explorer_nat_usage",
+        "nat_cost_reconciliation",
+        "top_talkers",
+        "endpoint_savings",
+    }

@@ -6,8 +6,10 @@ from datetime import date
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
-from natflow_pipeline.top_talkers import top_talkers
+from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, attach
+from natflow_pipeline.top_talkers import NAT_COLUMNS, top_talkers, top_talkers_of
 from natflow_pipeline_tests.flow_rows import frame, row
 
 
@@ -56,11 +58,24 @@ def test_sample_top_talkers_match_the_articles_query(sample_warehouse):
     store = sample_warehouse.get()
     for day in store.partition_values("top_talkers", "usage_date"):
         stored = store.read_partition("top_talkers", "usage_date", date.fromisoformat(day)).sort("rank")
-        enriched = store.read_partition("enriched_nat_flows", "usage_date", date.fromisoformat(day))
-        article = enriched.group_by("pkt_srcaddr", "pkt_dstaddr").agg(pl.col("bytes").sum()).sort("bytes", descending=True)
+        flows = store.read_partition("nat_flows", "usage_date", date.fromisoformat(day))
+        enriched = attach(flows, store.read_partition(ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(day)))
+        article = flows.group_by("pkt_srcaddr", "pkt_dstaddr").agg(pl.col("bytes").sum()).sort("bytes", descending=True)
         assert stored.height == 100
         assert stored["rank"].to_list() == list(range(1, 101))
         assert stored["bytes"].to_list() == article["bytes"].head(100).to_list()
         # every other column is a function of the pair: grouping by the pair alone gives as many pairs
         assert enriched.select(pl.struct("pkt_srcaddr", "pkt_dstaddr").n_unique()).item() == top_talkers(enriched, 10**9).height
         assert stored.filter(pl.col("src_kind") == pl.col("dst_kind")).is_empty()
+
+
+@pytest.mark.parametrize("top_n", [1, 100, 10**9])
+def test_ranking_pairs_before_attaching_gives_what_ranking_attached_rows_gives(sample_warehouse, top_n):
+    """top_talkers_of (sum per pair, attach the top N) == top_talkers on every row attached."""
+    store = sample_warehouse.get()
+    for day in store.partition_values("top_talkers", "usage_date"):
+        flows = store.read_partition("nat_flows", "usage_date", date.fromisoformat(day))
+        attribution = store.read_partition(ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(day))
+        expected = top_talkers(attach(flows, attribution), top_n)
+        assert 0 < expected.height <= top_n
+        assert_frame_equal(top_talkers_of(flows.select(NAT_COLUMNS), attribution, top_n), expected)

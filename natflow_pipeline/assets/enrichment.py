@@ -1,4 +1,5 @@
-"""NAT rows with the team of their internal side and the AWS service of their external side."""
+"""Who each of the day's addresses belongs to: the team of every internal address, the AWS
+service of every external one."""
 
 
 import time
@@ -11,46 +12,54 @@ from natflow_pipeline import aws_ip_ranges as ranges_table
 from natflow_pipeline import ipam as ipam_table
 from natflow_pipeline.assets.flow_logs import nat_flows
 from natflow_pipeline.assets.reference import aws_ip_ranges, ip_ranges_for, ipam_prefixes, ipam_snapshot_for
-from natflow_pipeline.enrichment import enrich
 from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
+from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, EXTERNAL_SIDE, INTERNAL_SIDE, attribution_table
 from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.resources.warehouse import WarehouseResource
 
 
 @dg.asset(
+    name=ATTRIBUTION_TABLE,
     partitions_def=daily_partitions,
     deps=[nat_flows, ipam_prefixes, aws_ip_ranges],
     group_name="enrichment",
-    pool=delta_pool("enriched_nat_flows"),
+    pool=delta_pool(ATTRIBUTION_TABLE),
     backfill_policy=DAILY_BACKFILL_POLICY,
-    description="nat_flows plus team and owning account of the internal address (most specific "
-    "IPAM prefix; IP address objects beat prefixes; no match: 'unattributed') and AWS service and "
-    "region of the external address (most specific ip-ranges prefix; a named service beats AMAZON).",
+    description="One row per distinct address of the day's nat_flows: each internal address (side "
+    "'internal') with its team and owning account (most specific IPAM prefix; IP address objects beat "
+    "prefixes; no match: 'unattributed'), each external address (side 'external') with its AWS service "
+    "and region (most specific ip-ranges prefix; a named service beats AMAZON), and the IPAM snapshot "
+    "and ip-ranges version used. Consumers join it back to nat_flows (enrichment.attach); after an "
+    "IPAM fix only this and what reads it are rewritten, never a copy of every NAT row.",
 )
-def enriched_nat_flows(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def address_attribution(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     day = date.fromisoformat(context.partition_key)
     store = warehouse.get()
     started = time.perf_counter()
-    flows = store.read_partition("nat_flows", "usage_date", day)
     snapshot, snapshot_date = ipam_snapshot_for(store, day)
     ranges, sync_token = ip_ranges_for(store, day)
-    enriched = enrich(flows, ipam_table.lookup_intervals(snapshot), ranges_table.lookup_intervals(ranges))
-    enriched = enriched.with_columns(
-        pl.lit(snapshot_date).alias("ipam_snapshot_date"), pl.lit(sync_token).alias("ip_ranges_sync_token")
-    ).sort("source_file", "source_line")
+    flows = store.scan("nat_flows").filter(pl.col("usage_date") == pl.lit(day)).select("internal_addr", "external_addr")
+    attribution = attribution_table(
+        flows, day, ipam_table.lookup_intervals(snapshot), ranges_table.lookup_intervals(ranges), snapshot_date, sync_token
+    )
+    nat_rows = flows.select(pl.len()).collect().item()
     elapsed = time.perf_counter() - started
-    version = store.write_partition("enriched_nat_flows", enriched, "usage_date", day)
-    total = int(enriched["bytes"].sum() or 0)
-    unattributed = int(enriched.filter(pl.col("team") == ipam_table.UNATTRIBUTED)["bytes"].sum() or 0)
+    version = store.write_partition(ATTRIBUTION_TABLE, attribution, "usage_date", day)
+    internal = attribution.filter(pl.col("side") == INTERNAL_SIDE)
+    external = attribution.filter(pl.col("side") == EXTERNAL_SIDE)
     return dg.MaterializeResult(
         metadata={
-            "rows": enriched.height,
-            "bytes": total,
-            "unattributed_bytes_share": round(unattributed / total, 6) if total else 0.0,
-            "teams": enriched["team"].n_unique(),
+            "rows": attribution.height,
+            "nat_rows": nat_rows,
+            "internal_addresses": internal.height,
+            "unattributed_addresses": int((internal["team"] == ipam_table.UNATTRIBUTED).sum()),
+            "teams": internal.filter(pl.col("team") != ipam_table.UNATTRIBUTED)["team"].n_unique(),
+            "external_addresses": external.height,
+            "aws_addresses": int(external["aws_service"].is_not_null().sum()),
             "ipam_snapshot_used": snapshot_date,
             "ip_ranges_sync_token_used": sync_token,
-            "rows_per_second": round(enriched.height / elapsed, 1) if elapsed > 0 else 0.0,
+            # NAT rows of the day attributed per second (reading their addresses, matching, not the write).
+            "rows_per_second": round(nat_rows / elapsed, 1) if elapsed > 0 else 0.0,
             "delta_version": version,
         }
     )

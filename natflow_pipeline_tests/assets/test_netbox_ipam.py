@@ -2,7 +2,7 @@
 
 The sample company (plus team tags, a `team` custom field and a prefix in a VRF) is written into
 NetBox through pynetbox, then read back by the NetBoxSource resource and compared with the same
-data read as a JSON export: snapshots, enriched rows and cost tables must be identical.
+data read as a JSON export: snapshots, address attributions and cost tables must be identical.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from polars.testing import assert_frame_equal
 
 from natflow_pipeline.assets.reference import IPAM_TABLE, ipam_prefixes
 from natflow_pipeline.demo import materialize_days, sample_days
+from natflow_pipeline.enrichment import ATTRIBUTION_TABLE
 from natflow_pipeline.resources.reference import IpamSource, NetBoxSource, ipam_from_env
 from natflow_pipeline.resources.warehouse import WarehouseResource
 from natflow_pipeline.sample_data.company import netbox_export
@@ -166,7 +167,7 @@ def test_the_pipeline_on_netbox_equals_the_pipeline_on_the_export(loaded, tmp_pa
     materialize_days([DAY], {"warehouse": via_netbox, "ipam": ipam_from_env()})
     materialize_days([DAY], {"warehouse": via_file, "ipam": IpamSource(export_path=str(path))})
     day = date.fromisoformat(DAY)
-    for table, column in ((IPAM_TABLE, "snapshot_date"), ("enriched_nat_flows", "usage_date"), ("team_daily_costs", "usage_date")):
+    for table, column in ((IPAM_TABLE, "snapshot_date"), (ATTRIBUTION_TABLE, "usage_date"), ("team_daily_costs", "usage_date")):
         got, want = (w.get().read_partition(table, column, day) for w in (via_netbox, via_file))
         assert got.height > 0, table
         assert_frame_equal(got, want, check_row_order=False), table

@@ -13,7 +13,7 @@ from natflow_pipeline.costs import SCHEMA as COST_SCHEMA
 from natflow_pipeline.demo import materialize_days, sample_days
 from natflow_pipeline.resources.warehouse import WarehouseResource
 
-TABLES = ("nat_flows", "ipam_prefixes", "enriched_nat_flows", "team_daily_costs", "flow_log_files", "aws_ip_ranges")
+TABLES = ("nat_flows", "ipam_prefixes", "address_attribution", "team_daily_costs", "flow_log_files", "aws_ip_ranges")
 TRUTH_KEYS = ["team", "source_account_id", "aws_service", "destination_class", "direction"]
 
 

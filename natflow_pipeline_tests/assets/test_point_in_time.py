@@ -1,4 +1,4 @@
-"""Each day is enriched against the IPAM snapshot of that day, else the nearest earlier one, and
+"""Each day's addresses are attributed against the IPAM snapshot of that day, else the nearest earlier one, and
 against the ip-ranges version in force that day; the metadata says which. A NetBox that cannot be
 read writes no snapshot."""
 
@@ -12,10 +12,11 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from natflow_pipeline.assets.enrichment import enriched_nat_flows
+from natflow_pipeline.assets.enrichment import address_attribution
 from natflow_pipeline.assets.flow_logs import nat_flows
 from natflow_pipeline.assets.reference import IPAM_TABLE, aws_ip_ranges, ipam_prefixes
 from natflow_pipeline.definitions import defs
+from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, INTERNAL_SIDE
 from natflow_pipeline.resources.reference import IpamSource, IpRangesSource, NetBoxSource
 from natflow_pipeline.resources.warehouse import WarehouseResource
 from natflow_pipeline.sample_data.company import netbox_export
@@ -42,13 +43,13 @@ def run(assets: list[dg.AssetsDefinition], day: str | None, resources: dict[str,
 
 
 def enrichment_metadata(result: dg.ExecuteInProcessResult) -> dict[str, object]:
-    (event,) = result.asset_materializations_for_node("enriched_nat_flows")
+    (event,) = result.asset_materializations_for_node(ATTRIBUTION_TABLE)
     return {k: v.value for k, v in event.metadata.items()}
 
 
 def teams_in_moved_subnet(warehouse: WarehouseResource, day: str) -> set[str]:
-    rows = warehouse.get().read_partition("enriched_nat_flows", "usage_date", date.fromisoformat(day))
-    return set(rows.filter(pl.col("ipam_prefix") == MOVED)["team"])
+    rows = warehouse.get().read_partition(ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(day))
+    return set(rows.filter(pl.col("side") == INTERNAL_SIDE, pl.col("ipam_prefix") == MOVED)["team"])
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +63,9 @@ def backfilled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     for day in (DAY1, DAY2, DAY3):
         run([nat_flows], day, resources)
     run([ipam_prefixes], DAY3, {**resources, "ipam": IpamSource(export_path=str(after))})
-    too_early = run([enriched_nat_flows], DAY1, resources, raise_on_error=False)
+    too_early = run([address_attribution], DAY1, resources, raise_on_error=False)
     run([ipam_prefixes], DAY1, {**resources, "ipam": IpamSource(export_path=str(before))})
-    used = {day: enrichment_metadata(run([enriched_nat_flows], day, resources)) for day in (DAY1, DAY2, DAY3)}
+    used = {day: enrichment_metadata(run([address_attribution], day, resources)) for day in (DAY1, DAY2, DAY3)}
     return {"warehouse": warehouse, "too_early": too_early, "used": used}
 
 
@@ -80,13 +81,13 @@ def test_each_day_uses_its_own_snapshot_or_the_nearest_earlier(backfilled):
     assert used == {DAY1: DAY1, DAY2: DAY1, DAY3: DAY3}
 
 
-def test_the_enriched_rows_follow_the_snapshot_they_used(backfilled):
+def test_the_attribution_follows_the_snapshot_it_used(backfilled):
     warehouse = backfilled["warehouse"]
     assert teams_in_moved_subnet(warehouse, DAY1) == {"payments"}
     assert teams_in_moved_subnet(warehouse, DAY2) == {"payments"}  # DAY1's snapshot: before the move
     assert teams_in_moved_subnet(warehouse, DAY3) == {"checkout"}
-    rows = warehouse.get().read_partition("enriched_nat_flows", "usage_date", date.fromisoformat(DAY2))
-    assert set(rows["ipam_snapshot_date"]) == {DAY1}
+    rows = warehouse.get().read_partition(ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(DAY2))
+    assert rows.height > 0 and set(rows["ipam_snapshot_date"]) == {DAY1}
 
 
 def test_the_ip_ranges_version_in_force_is_reported(backfilled, tmp_path):
@@ -94,7 +95,7 @@ def test_the_ip_ranges_version_in_force_is_reported(backfilled, tmp_path):
     # an older version stored later does not replace the one in force on these days
     warehouse = backfilled["warehouse"]
     run([aws_ip_ranges], None, {"warehouse": warehouse, "ip_ranges": IpRangesSource(url=str(OLD))})
-    meta = enrichment_metadata(run([enriched_nat_flows], DAY2, {"warehouse": warehouse}))
+    meta = enrichment_metadata(run([address_attribution], DAY2, {"warehouse": warehouse}))
     assert meta["ip_ranges_sync_token_used"] == NEW_TOKEN
 
 
