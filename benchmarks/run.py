@@ -253,19 +253,24 @@ def _reference(root: Path, ipam_path: Path | None = None):
 
 def _natflow(flowlogs: Path, root: Path, day):
     """The partition job, raw files to gold rows, through the functions the assets call, minus the
-    Delta writes and re-reads between them: the day's NAT rows stream from read_day a batch at a
-    time, each batch is enriched and aggregated, and the aggregates are priced."""
+    Delta writes and re-reads between them, a batch of NAT rows at a time (memory follows the
+    batch, not the day): nat_flows' read_day streams the batches; address_attribution's
+    attribution_of matches each distinct address of a batch once; team_daily_costs'
+    aggregate_attributed sums the batch by address class and hour; the partial sums are combined
+    and priced (costs.price)."""
     import fsspec
 
-    from natflow_pipeline.costs import aggregate, combine, price
-    from natflow_pipeline.enrichment import enrich
+    from natflow_pipeline.costs import aggregate_attributed, combine, price
+    from natflow_pipeline.enrichment import attribution_of
     from natflow_pipeline.flowlogs.day import read_day
     from natflow_pipeline.pricing import PriceBook
 
     objects = _objects(flowlogs, day)
     ipam_intervals, aws_intervals = _reference(root)
     flows = read_day(objects, fsspec.filesystem("file").cat_file, day)
-    partials = [aggregate(enrich(batch, ipam_intervals, aws_intervals)) for batch in flows.nat_flows]
+    partials = [
+        aggregate_attributed(batch, attribution_of(batch, ipam_intervals, aws_intervals)) for batch in flows.nat_flows
+    ]
     costs = price(combine(partials), PriceBook())
     assert flows.balanced()
     return costs, flows.totals()["rows_read"], {"files": len(objects), "nat_rows": flows.nat_flows.streamed_rows}

@@ -58,8 +58,8 @@ _MATCH_COLUMNS = ["side", "address", *ipam.MATCH_SCHEMA, *aws_ip_ranges.MATCH_SC
 
 def attribution_of(nat_flows: pl.DataFrame | pl.LazyFrame, ipam_intervals: pl.DataFrame, aws_intervals: pl.DataFrame) -> pl.DataFrame:
     """Every distinct internal address of ``nat_flows`` with its IPAM match and every distinct
-    external address with its ip-ranges match (columns ``_MATCH_COLUMNS``, sorted by side and
-    address). Only ``internal_addr`` and ``external_addr`` are read: pass a LazyFrame to let the
+    external address with its ip-ranges match (columns ``_MATCH_COLUMNS``, in no set order:
+    :func:`attribution_table` sorts what it stores). Only ``internal_addr`` and ``external_addr`` are read: pass a LazyFrame to let the
     scan skip the other columns."""
     rows = nat_flows.lazy()
     internal, external = pl.collect_all(
@@ -72,7 +72,6 @@ def attribution_of(nat_flows: pl.DataFrame | pl.LazyFrame, ipam_intervals: pl.Da
         .with_columns(pl.when(pl.col("side") == INTERNAL_SIDE).then(pl.col("team").fill_null(ipam.UNATTRIBUTED)).alias("team"))
         .select(_MATCH_COLUMNS)
         .cast({c: ATTRIBUTION_SCHEMA[c] for c in _MATCH_COLUMNS})
-        .sort("side", "address")
     )
 
 
@@ -94,6 +93,7 @@ def attribution_table(
             pl.lit(ip_ranges_sync_token, dtype=pl.String).alias("ip_ranges_sync_token"),
         )
         .select(list(ATTRIBUTION_SCHEMA))
+        .sort("side", "address")  # a re-run stores identical content
     )
 
 

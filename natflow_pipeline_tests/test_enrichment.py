@@ -90,7 +90,7 @@ def test_attaching_equals_enriching_on_the_edge_cases(intervals):
 
 def test_the_attribution_lists_each_distinct_address_once_per_side(intervals):
     flows = nat_rows([("10.10.1.50", "16.15.156.7"), ("10.99.0.1", "16.15.156.7"), ("10.10.1.50", "198.51.100.7"), (None, None)])
-    got = attribution_of(flows.lazy(), *intervals)
+    got = attribution_of(flows.lazy(), *intervals).sort("side", "address")
     assert got.select("side", "address").rows() == [
         (EXTERNAL_SIDE, "16.15.156.7"),
         (EXTERNAL_SIDE, "198.51.100.7"),
