@@ -82,7 +82,7 @@ NAT_FLOWS_SCHEMA: dict[str, pl.DataType] = {
 NAT_FLOWS_ORDER: tuple[str, ...] = ("source_file", "source_line")
 #: Rows classified together: enough to amortise per-call overhead over small deliveries, few
 #: enough that a partition holds a few files' worth of rows at a time.
-BATCH_ROWS = 200_000
+BATCH_ROWS = 100_000
 #: Objects fetched, inflated and parsed ahead of the batch being classified (bounds memory to a
 #: few files' rows).
 LOOKAHEAD = 4
