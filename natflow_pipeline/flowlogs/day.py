@@ -1,8 +1,8 @@
 """One day's NAT rows from its delivered objects, with every row accounted for.
 
-The day streams: objects are fetched and inflated a few ahead on two threads (network and ISA-L
-inflate release the GIL) while Polars parses the current one, and parsed files are classified in
-batches of about ``BATCH_ROWS`` rows. Each batch's NAT rows are handed to the consumer (the
+The day streams: objects are fetched, inflated and parsed a few ahead on two worker threads (S3
+reads, ISA-L and Polars release the GIL) while the caller's thread classifies the previous batch
+of about ``BATCH_ROWS`` rows. Each batch's NAT rows are handed to the consumer (the
 asset streams them into one Delta transaction, ``Warehouse.write_partition_stream``) and dropped,
 so a partition holds a few files' worth of rows at a time, never the day, and nothing is written
 twice. Rows come out in ``source_file, source_line`` order without a sort: files are read in path
