@@ -68,6 +68,8 @@ NAT_COLUMNS: tuple[str, ...] = (
 #: The grain of a partial aggregate: the gold table's keys plus the UTC hour, which
 #: ``gateway_hours="hours_seen"`` needs and which costs only a few more groups.
 PARTIAL_KEYS: tuple[str, ...] = (*GROUP_KEYS, "hour")
+_HOUR = (pl.col("start") // 3600).cast(pl.Int64).alias("hour")
+_TOTALS = (pl.len().cast(pl.Int64).alias("flows"), pl.col("bytes").sum().cast(pl.Int64).alias("bytes"))
 
 
 def aggregate(enriched: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
@@ -78,8 +80,8 @@ def aggregate(enriched: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """
     return (
         enriched.lazy()
-        .group_by(*GROUP_KEYS, (pl.col("start") // 3600).cast(pl.Int64).alias("hour"))
-        .agg(pl.len().cast(pl.Int64).alias("flows"), pl.col("bytes").sum().cast(pl.Int64).alias("bytes"))
+        .group_by(*GROUP_KEYS, _HOUR)
+        .agg(*_TOTALS)
         .collect()
     )
 
@@ -106,8 +108,8 @@ def aggregate_attributed(nat_flows: pl.DataFrame | pl.LazyFrame, attribution: pl
         nat_flows.lazy()
         .join(inside.lazy(), on="internal_addr", how="left")
         .join(outside.lazy(), on="external_addr", how="left")
-        .group_by(*gateway_keys, "_internal_class", "_external_class", (pl.col("start") // 3600).cast(pl.Int64).alias("hour"))
-        .agg(pl.len().cast(pl.Int64).alias("flows"), pl.col("bytes").sum().cast(pl.Int64).alias("bytes"))
+        .group_by(*gateway_keys, "_internal_class", "_external_class", _HOUR)
+        .agg(*_TOTALS)
         # An address missing from the attribution gets a null class: team unattributed, as attach does.
         .join(inside_classes.lazy(), on="_internal_class", how="left")
         .join(outside_classes.lazy(), on="_external_class", how="left")

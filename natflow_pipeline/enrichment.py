@@ -59,8 +59,8 @@ _MATCH_COLUMNS = ["side", "address", *ipam.MATCH_SCHEMA, *aws_ip_ranges.MATCH_SC
 def attribution_of(nat_flows: pl.DataFrame | pl.LazyFrame, ipam_intervals: pl.DataFrame, aws_intervals: pl.DataFrame) -> pl.DataFrame:
     """Every distinct internal address of ``nat_flows`` with its IPAM match and every distinct
     external address with its ip-ranges match (columns ``_MATCH_COLUMNS``, in no set order:
-    :func:`attribution_table` sorts what it stores). Only ``internal_addr`` and ``external_addr`` are read: pass a LazyFrame to let the
-    scan skip the other columns."""
+    :func:`attribution_table` sorts what it stores). Only ``internal_addr`` and ``external_addr``
+    are read: pass a LazyFrame to let the scan skip the other columns."""
     rows = nat_flows.lazy()
     internal, external = pl.collect_all(
         [rows.select(pl.col("internal_addr").unique()), rows.select(pl.col("external_addr").unique())]

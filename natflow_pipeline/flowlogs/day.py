@@ -31,14 +31,7 @@ from natflow_pipeline.addresses import invalid_addresses
 from natflow_pipeline.flowlogs import nat
 from natflow_pipeline.flowlogs.fields import ADDRESS_FIELDS, FIELD_TYPES
 from natflow_pipeline.flowlogs.layout import FlowLogObject, delivery_name
-from natflow_pipeline.flowlogs.reader import (
-    REJECTED_SCHEMA,
-    FlowLogFileError,
-    ParsedFile,
-    decompress,
-    parse_parquet,
-    parse_text,
-)
+from natflow_pipeline.flowlogs.reader import REJECTED_SCHEMA, FlowLogFileError, ParsedFile, read_delivery
 
 #: Without these a day's NAT bytes cannot be computed from a file.
 DAY_REQUIRED_FIELDS: tuple[str, ...] = ("srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr", "bytes", "start")
@@ -265,19 +258,18 @@ def read_day(
     unique, duplicates = _drop_duplicates(objects)
     accounting = _Accounting(stats=duplicates)
     batch = _Batch(day, internal_cidrs, list(columns), accounting, read_bytes)
-    batches = _nat_batches(sorted(unique, key=lambda o: o.path), read_bytes, on_unreadable, batch_rows, batch)
+    batches = _nat_batches(sorted(unique, key=lambda o: o.path), on_unreadable, batch_rows, batch)
     return DayOfFlows(NatFlowStream(batches), accounting)
 
 
 def _nat_batches(
     objects: list[FlowLogObject],
-    read_bytes: Callable[[str], bytes],
     on_unreadable: UnreadablePolicy,
     batch_rows: int,
     batch: _Batch,
 ) -> Iterator[pl.DataFrame]:
     accounting = batch.accounting
-    for obj, loaded in _prefetched(objects, read_bytes, batch.columns):
+    for obj, loaded in _prefetched(objects, batch.read_bytes, batch.columns):
         try:
             parsed = loaded.result()  # re-raises the fetch's, inflate's or parser's error
             _require_fields(parsed)
@@ -318,10 +310,7 @@ def _prefetched(
 def _load(read_bytes: Callable[[str], bytes], path: str, columns: list[str], check_addresses: bool) -> ParsedFile:
     """The file's rows. Its bytes are dropped once parsed: a file that fails the batch's address
     check (rare) is fetched again rather than every file held until its batch is checked."""
-    raw = _fetch(read_bytes, path)
-    if path.endswith(".parquet"):
-        return parse_parquet(raw, path, columns, check_addresses)
-    return parse_text(decompress(raw, path), path, columns, check_addresses)
+    return read_delivery(_fetch(read_bytes, path), path, columns, check_addresses)
 
 
 def _drop_duplicates(objects: Sequence[FlowLogObject]) -> tuple[list[FlowLogObject], list[dict[str, object]]]:

@@ -69,11 +69,14 @@ class ParsedFile:
         return self.rows.height + self.rejected.height
 
 
-def read_delivery(raw: bytes, path: str, columns: Collection[str] | None = None) -> ParsedFile:
-    """Parse a delivered object by its name: ``*.parquet`` or (gzip) text."""
+def read_delivery(
+    raw: bytes, path: str, columns: Collection[str] | None = None, check_addresses: bool = True
+) -> ParsedFile:
+    """Parse a delivered object by its name: ``*.parquet`` or (gzip) text (``columns`` and
+    ``check_addresses`` as for :func:`parse_text`)."""
     if path.endswith(".parquet"):
-        return parse_parquet(raw, path, columns)
-    return parse_text(decompress(raw, path), path, columns)
+        return parse_parquet(raw, path, columns, check_addresses)
+    return parse_text(decompress(raw, path), path, columns, check_addresses)
 
 
 def decompress(raw: bytes, path: str) -> bytes:
