@@ -27,7 +27,7 @@ from typing import Literal
 import polars as pl
 import pyarrow as pa
 
-from natflow_pipeline.addresses import invalid_addresses
+from natflow_pipeline.addresses import address_keys
 from natflow_pipeline.flowlogs import nat
 from natflow_pipeline.flowlogs.fields import ADDRESS_FIELDS, FIELD_TYPES
 from natflow_pipeline.flowlogs.layout import FlowLogObject, delivery_name
@@ -77,9 +77,14 @@ NAT_FLOWS_ORDER: tuple[str, ...] = ("source_file", "source_line")
 #: 100,000 rows per batch cost ~20% more time than 400,000 on the 5 M-row benchmark day), few
 #: enough that a partition holds a few files' worth of rows at a time.
 BATCH_ROWS = 400_000
-#: Objects fetched, inflated and parsed ahead of the batch being classified (bounds memory to a
-#: few files' rows).
-LOOKAHEAD = 4
+#: Compressed bytes of objects fetched, inflated and parsed ahead of the batch being classified.
+#: About one batch of gzip text (~21 bytes a row): the workers must not run dry while this thread
+#: classifies a whole batch (measured at 5 M rows: four objects ahead left the cores idle, and the
+#: day took ~20% longer; 16 MiB was no faster and held ~80 MB more), and memory follows this
+#: budget, not the day.
+READ_AHEAD_BYTES = 8 << 20
+#: Objects loaded ahead whatever their size, so two large deliveries still overlap.
+MIN_READ_AHEAD = 2
 #: Rows per Arrow batch when streaming NAT rows into Delta.
 STREAM_BATCH_ROWS = 64 * 1024
 
@@ -292,16 +297,19 @@ def _nat_batches(
 def _prefetched(
     objects: list[FlowLogObject], read_bytes: Callable[[str], bytes], columns: list[str]
 ) -> Iterator[tuple[FlowLogObject, Future[ParsedFile]]]:
-    """Each object with its parsed rows, in order, loaded ``LOOKAHEAD`` objects ahead.
+    """Each object with its parsed rows, in order, loaded ``READ_AHEAD_BYTES`` ahead.
 
     Fetching, inflating and parsing run on two worker threads while this thread classifies the
     previous batch: S3 reads, ISA-L and Polars all release the GIL, so both cores stay busy.
     """
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="natflow-read") as pool:
         pending: deque[tuple[FlowLogObject, Future[ParsedFile]]] = deque()
+        ahead = 0  # compressed bytes pending
         for obj in objects:
             pending.append((obj, pool.submit(_load, read_bytes, obj.path, columns, False)))
-            if len(pending) > LOOKAHEAD:
+            ahead += obj.size
+            while len(pending) > MIN_READ_AHEAD and ahead > READ_AHEAD_BYTES:
+                ahead -= pending[0][0].size
                 yield pending.popleft()
         while pending:
             yield pending.popleft()
@@ -360,7 +368,7 @@ class _Batch:
         and yield its NAT rows (if any)."""
         if not self.files:
             return
-        files = self._with_addresses_checked()
+        files, internal = self._with_addresses_checked()
         self.files, self.rows = [], 0
         for _, parsed in files:
             self.accounting.reasons.update(parsed.rejected["reason"].to_list())
@@ -373,13 +381,15 @@ class _Batch:
         counts: dict[int, dict[str, int]] = {}
         nat_bytes: dict[int, int] = {}
         if frames:
-            classified = nat.classify(pl.concat(frames, how="diagonal_relaxed"), self.day)
+            # Contiguous: a frame whose columns are chunked differently (the files' several chunks
+            # against the added columns' one) is copied whole by every eager step that reads it.
+            classified = nat.classify(pl.concat(frames, how="diagonal_relaxed", rechunk=True), self.day)
             for index, outcome, n in classified.group_by("_file", "outcome").len().iter_rows():
                 counts.setdefault(index, {})[outcome] = n
             kept = classified.filter(pl.col("outcome") == nat.KEPT)
             if kept.height:
                 source_file = pl.col("_file").replace_strict(list(range(len(files))), [obj.path for obj, _ in files], return_dtype=pl.String)
-                oriented = nat.orient(kept, self.internal_cidrs).with_columns(source_file.alias("source_file"))
+                oriented = nat.orient(kept, self.internal_cidrs, internal).with_columns(source_file.alias("source_file"))
                 flows = _to_nat_flows(oriented, self.day)
                 nat_bytes = dict(oriented.group_by("_file").agg(pl.col("bytes").sum()).iter_rows())
                 self._count(files, counts, nat_bytes)
@@ -392,25 +402,26 @@ class _Batch:
             _file_stats(obj, READ, parsed, counts.get(i, {}), int(nat_bytes.get(i) or 0)) for i, (obj, parsed) in enumerate(files)
         ]
 
-    def _with_addresses_checked(self) -> list[tuple[FlowLogObject, ParsedFile]]:
-        """The files, each re-read line by line if it holds a value that is not an IP address.
+    def _with_addresses_checked(self) -> tuple[list[tuple[FlowLogObject, ParsedFile]], pl.Series]:
+        """The files, each re-read line by line if it holds a value that is not an IP address, and
+        the batch's internal addresses (for :func:`nat.orient`).
 
-        One check over the batch's distinct address values replaces a check per file: a day
-        repeats the same few thousand addresses in every file.
+        The batch's distinct address values are keyed once, for both: a day repeats the same few
+        thousand addresses in every file and in all four address fields (one ``unique`` over the
+        four measured at half the time of four). A re-read file's rejected lines lose their bad
+        values; its good ones were among the distinct values already.
         """
         unchecked = [parsed.rows for _, parsed in self.files if parsed.rows.height]
-        columns = [
-            pl.concat([rows.get_column(c) for rows in unchecked if c in rows.columns], rechunk=False).unique()
-            for c in ADDRESS_FIELDS
-            if any(c in rows.columns for rows in unchecked)
-        ]
-        invalid = invalid_addresses(pl.concat(columns).unique()) if columns else pl.Series([], dtype=pl.String)
+        values = [rows.get_column(c) for rows in unchecked for c in ADDRESS_FIELDS if c in rows.columns]
+        distinct = pl.concat(values, rechunk=False).unique().drop_nulls() if values else pl.Series([], dtype=pl.String)
+        keys = address_keys(distinct)
+        invalid = distinct.filter(keys.is_null())  # what invalid_addresses would say, from the keys orientation needs
         checked = []
         for obj, parsed in self.files:
             if invalid.len() and _holds_any(parsed.rows, invalid):
                 parsed = _load(self.read_bytes, obj.path, self.columns, True)  # names the lines and why
             checked.append((obj, parsed))
-        return checked
+        return checked, nat.internal_addresses(distinct, keys, self.internal_cidrs)
 
 
 def _holds_any(rows: pl.DataFrame, values: pl.Series) -> bool:

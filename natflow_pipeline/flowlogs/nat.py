@@ -68,16 +68,23 @@ def day_bounds(day: date) -> tuple[int, int]:
     return lo, lo + 86_400
 
 
-def orient(nat: pl.DataFrame, internal_cidrs: Sequence[str] = DEFAULT_INTERNAL_CIDRS) -> pl.DataFrame:
+def orient(
+    nat: pl.DataFrame, internal_cidrs: Sequence[str] = DEFAULT_INTERNAL_CIDRS, internal: pl.Series | None = None
+) -> pl.DataFrame:
     """Add ``direction``, ``internal_addr`` and ``external_addr`` to translated rows.
 
     The internal side is the true address in the company's space; egress when it is the source.
     When both or neither true address is internal (a private NAT, or public space the company
     owns but did not list), the leg's shape decides: the client->NAT leg rewrote the destination.
+    ``internal`` lists the address texts in ``internal_cidrs`` (:func:`internal_addresses`), when
+    the caller has keyed them already; otherwise the rows' distinct addresses are keyed here.
     """
-    inside = _internal_lookup(pl.concat([nat["pkt_srcaddr"].unique(), nat["pkt_dstaddr"].unique()]), internal_cidrs)
-    src_internal = _in_cidrs(nat["pkt_srcaddr"], inside)
-    dst_internal = _in_cidrs(nat["pkt_dstaddr"], inside)
+    if internal is None:
+        distinct = pl.concat([nat["pkt_srcaddr"].unique(), nat["pkt_dstaddr"].unique()]).unique().drop_nulls()
+        internal = internal_addresses(distinct, address_keys(distinct), internal_cidrs)
+    listed = internal.implode()
+    src_internal = pl.col("pkt_srcaddr").is_in(listed).fill_null(False)
+    dst_internal = pl.col("pkt_dstaddr").is_in(listed).fill_null(False)
     client_to_nat = pl.col("dstaddr").ne_missing(pl.col("pkt_dstaddr"))
     egress = (
         pl.when(src_internal & ~dst_internal)
@@ -86,24 +93,24 @@ def orient(nat: pl.DataFrame, internal_cidrs: Sequence[str] = DEFAULT_INTERNAL_C
         .then(False)
         .otherwise(client_to_nat)
     )
-    return nat.with_columns(
-        pl.when(egress).then(pl.lit(EGRESS)).otherwise(pl.lit(INGRESS)).alias("direction"),
-        pl.when(egress).then(pl.col("pkt_srcaddr")).otherwise(pl.col("pkt_dstaddr")).alias("internal_addr"),
-        pl.when(egress).then(pl.col("pkt_dstaddr")).otherwise(pl.col("pkt_srcaddr")).alias("external_addr"),
+    return (
+        nat.with_columns(egress.alias("_egress"))
+        .with_columns(
+            pl.when(pl.col("_egress")).then(pl.lit(EGRESS)).otherwise(pl.lit(INGRESS)).alias("direction"),
+            pl.when(pl.col("_egress")).then(pl.col("pkt_srcaddr")).otherwise(pl.col("pkt_dstaddr")).alias("internal_addr"),
+            pl.when(pl.col("_egress")).then(pl.col("pkt_dstaddr")).otherwise(pl.col("pkt_srcaddr")).alias("external_addr"),
+        )
+        .drop("_egress")
     )
 
 
-def _internal_lookup(addresses: pl.Series, cidrs: Sequence[str]) -> pl.DataFrame:
-    """Whether each distinct address is internal; keyed once for both sides of the rows."""
-    distinct = addresses.unique()
-    keys = address_keys(distinct)
+def internal_addresses(distinct: pl.Series, keys: pl.Series, cidrs: Sequence[str] = DEFAULT_INTERNAL_CIDRS) -> pl.Series:
+    """The texts of ``distinct`` whose key (:func:`~natflow_pipeline.addresses.address_keys`, same
+    order) falls in ``cidrs``. Orientation tests each row against this short list instead of keying
+    every row's addresses."""
     inside = pl.lit(False)
     for cidr in cidrs:
         first, last, _ = cidr_bounds(cidr)
         inside = inside | pl.col("key").is_between(pl.lit(first, dtype=pl.UInt128), pl.lit(last, dtype=pl.UInt128))
-    return pl.DataFrame({"addr": distinct, "key": keys}).select("addr", inside.fill_null(False).alias("inside"))
-
-
-def _in_cidrs(addresses: pl.Series, lookup: pl.DataFrame) -> pl.Series:
-    internal = lookup.filter(pl.col("inside"))["addr"]
-    return addresses.is_in(internal.implode()).fill_null(False)
+    frame = pl.DataFrame({"addr": distinct, "key": keys})
+    return frame.filter(inside.fill_null(False))["addr"]

@@ -6,7 +6,8 @@ from datetime import date
 
 import polars as pl
 
-from natflow_pipeline.flowlogs.nat import KEPT, NO_DATA, NON_NAT, OTHER_DAY, classify, day_bounds, orient
+from natflow_pipeline.addresses import address_keys
+from natflow_pipeline.flowlogs.nat import KEPT, NO_DATA, NON_NAT, OTHER_DAY, classify, day_bounds, internal_addresses, orient
 from natflow_pipeline.flowlogs.reader import parse_text
 from natflow_pipeline_tests.conftest import AWS_EXAMPLES
 
@@ -71,3 +72,20 @@ def test_direction_falls_back_to_the_leg_shape_for_public_client_space():
     oriented = orient(frame)
     assert oriented["direction"].to_list() == ["egress", "ingress"]
     assert oriented["internal_addr"].to_list() == ["2600:1f18::5", "2600:1f18::5"]
+
+
+def test_orienting_with_the_internal_addresses_known_equals_keying_the_rows():
+    """read_day keys a batch's distinct addresses once and hands orient the internal ones."""
+    frame = pl.DataFrame(
+        {
+            "srcaddr": ["10.0.1.5", "10.0.0.220", "172.31.9.9", "192.0.2.1", None],
+            "dstaddr": ["10.0.0.220", "10.0.1.5", "10.0.0.220", "10.0.0.220", "10.0.0.220"],
+            "pkt_srcaddr": ["10.0.1.5", "203.0.113.5", "172.31.9.9", "192.0.2.1", "100.64.0.1"],
+            "pkt_dstaddr": ["203.0.113.5", "10.0.1.5", "8.8.8.8", "fd00::1", None],
+        }
+    )
+    distinct = pl.concat([frame[c] for c in frame.columns]).unique().drop_nulls()
+    internal = internal_addresses(distinct, address_keys(distinct))
+    assert sorted(internal.to_list()) == ["10.0.0.220", "10.0.1.5", "100.64.0.1", "172.31.9.9", "fd00::1"]
+    assert orient(frame, internal=internal).equals(orient(frame))
+    assert orient(frame)["direction"].to_list() == ["egress", "ingress", "egress", "ingress", "egress"]
