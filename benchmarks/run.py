@@ -268,9 +268,11 @@ def _natflow(flowlogs: Path, root: Path, day):
     objects = _objects(flowlogs, day)
     ipam_intervals, aws_intervals = _reference(root)
     flows = read_day(objects, fsspec.filesystem("file").cat_file, day)
-    partials = [
-        aggregate_attributed(batch, attribution_of(batch, ipam_intervals, aws_intervals)) for batch in flows.nat_flows
-    ]
+    partials, attribution = [], None
+    for batch in flows.nat_flows:
+        # The day's attribution so far, plus this batch's new addresses: each is matched once.
+        attribution = attribution_of(batch, ipam_intervals, aws_intervals, known=attribution)
+        partials.append(aggregate_attributed(batch, attribution))
     costs = price(combine(partials), PriceBook())
     assert flows.balanced()
     return costs, flows.totals()["rows_read"], {"files": len(objects), "nat_rows": flows.nat_flows.streamed_rows}

@@ -56,23 +56,45 @@ ATTRIBUTION_SCHEMA: dict[str, pl.DataType] = {
 _MATCH_COLUMNS = ["side", "address", *ipam.MATCH_SCHEMA, *aws_ip_ranges.MATCH_SCHEMA]
 
 
-def attribution_of(nat_flows: pl.DataFrame | pl.LazyFrame, ipam_intervals: pl.DataFrame, aws_intervals: pl.DataFrame) -> pl.DataFrame:
+def attribution_of(
+    nat_flows: pl.DataFrame | pl.LazyFrame,
+    ipam_intervals: pl.DataFrame,
+    aws_intervals: pl.DataFrame,
+    known: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Every distinct internal address of ``nat_flows`` with its IPAM match and every distinct
     external address with its ip-ranges match (columns ``_MATCH_COLUMNS``, in no set order:
     :func:`attribution_table` sorts what it stores). Only ``internal_addr`` and ``external_addr``
-    are read: pass a LazyFrame to let the scan skip the other columns."""
+    are read: pass a LazyFrame to let the scan skip the other columns.
+
+    ``known`` is an earlier answer from the same reference tables (for other rows of the day):
+    only the addresses it lacks are matched, and the answer is ``known`` plus them. A day
+    attributed a batch of rows at a time then matches each address once, not once per batch
+    (most of a batch's addresses were in the batches before it).
+    """
     rows = nat_flows.lazy()
     internal, external = pl.collect_all(
         [rows.select(pl.col("internal_addr").unique()), rows.select(pl.col("external_addr").unique())]
     )
-    inside = _sided(internal["internal_addr"], ipam_intervals, list(ipam.MATCH_SCHEMA), INTERNAL_SIDE, nat64=False)
-    outside = _sided(external["external_addr"], aws_intervals, list(aws_ip_ranges.MATCH_SCHEMA), EXTERNAL_SIDE, nat64=True)
-    return (
+    internal, external = internal["internal_addr"], external["external_addr"]
+    if known is not None:
+        internal = _unknown(internal, known, INTERNAL_SIDE)
+        external = _unknown(external, known, EXTERNAL_SIDE)
+    inside = _sided(internal, ipam_intervals, list(ipam.MATCH_SCHEMA), INTERNAL_SIDE, nat64=False)
+    outside = _sided(external, aws_intervals, list(aws_ip_ranges.MATCH_SCHEMA), EXTERNAL_SIDE, nat64=True)
+    found = (
         pl.concat([inside, outside], how="diagonal")
         .with_columns(pl.when(pl.col("side") == INTERNAL_SIDE).then(pl.col("team").fill_null(ipam.UNATTRIBUTED)).alias("team"))
         .select(_MATCH_COLUMNS)
         .cast({c: ATTRIBUTION_SCHEMA[c] for c in _MATCH_COLUMNS})
     )
+    return found if known is None else pl.concat([known, found])
+
+
+def _unknown(distinct: pl.Series, known: pl.DataFrame, side: str) -> pl.Series:
+    """The addresses of ``distinct`` that ``known`` does not list on ``side``."""
+    listed = known.filter(pl.col("side") == side)["address"]
+    return distinct.filter(~distinct.is_in(listed.implode()).fill_null(False))
 
 
 def attribution_table(

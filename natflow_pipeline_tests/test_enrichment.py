@@ -105,6 +105,28 @@ def test_the_attribution_lists_each_distinct_address_once_per_side(intervals):
     assert {c: got.schema[c] for c in got.columns} == {c: ATTRIBUTION_SCHEMA[c] for c in got.columns}
 
 
+@pytest.mark.parametrize("day", sample_days())
+def test_attributing_a_day_a_batch_at_a_time_equals_attributing_it_whole(sample_warehouse, intervals, day):
+    flows = sample_warehouse.get().read_partition("nat_flows", "usage_date", date.fromisoformat(day))
+    whole = attribution_of(flows, *intervals)
+    so_far = None
+    for batch in flows.iter_slices(n_rows=flows.height // 5 + 1):
+        so_far = attribution_of(batch, *intervals, known=so_far)
+        assert so_far.select("side", "address").is_unique().all()  # an address is matched once
+    assert_frame_equal(so_far.sort("side", "address"), whole.sort("side", "address"))
+
+
+def test_a_known_attribution_is_kept_as_it_is(intervals):
+    """Only the addresses the earlier answer lacks are matched: what it says is not asked again."""
+    known = attribution_of(nat_rows([("10.10.1.50", "16.15.156.7")]), *intervals).with_columns(pl.lit("stale").alias("team"))
+    got = attribution_of(nat_rows([("10.10.1.50", "16.15.156.7"), ("10.99.0.1", "16.15.156.7")]), *intervals, known=known)
+    assert got.sort("side", "address").select("address", "team").rows() == [
+        ("16.15.156.7", "stale"),
+        ("10.10.1.50", "stale"),
+        ("10.99.0.1", ipam.UNATTRIBUTED),
+    ]
+
+
 def test_the_stored_attribution_holds_every_address_of_the_day_and_what_answered(sample_warehouse):
     store = sample_warehouse.get()
     day = date.fromisoformat(sample_days()[0])
