@@ -75,6 +75,7 @@ def _parent(args: argparse.Namespace) -> None:
         # The nat_flows asset's own path (raw files into the Delta table, commit included): shown
         # for what the Delta write costs, and it stores the NAT rows (d) starts from.
         timed("prepare_warehouse", 1)
+        timed("attribute", 1)  # the day as materialized before the NetBox fix that (d) re-attributes
         timed("floor", args.repeats)
         timed("natflow", args.repeats)
         timed("natflow_parquet", args.repeats)
@@ -114,6 +115,7 @@ LABELS = {
     "duckdb_asof": "(c) duckdb_asof",
     "duckdb_between": "(c) duckdb_between",
     "prepare_warehouse": "nat_flows + Delta write",
+    "attribute": "address_attribution + write",
     "reattribute": "(d) reattribute",
 }
 
@@ -178,6 +180,8 @@ def _child(phase: str, root: Path, out: Path) -> None:
         result, rows = _duckdb(phase.removeprefix("duckdb_"), root, day)
     elif phase == "prepare_warehouse":
         rows = _prepare_warehouse(root, day, out.parent / "warehouse")
+    elif phase == "attribute":
+        rows = _attribute(root, day, out.parent / "warehouse")
     elif phase == "reattribute":
         rows = _reattribute(root, day, out.parent / "warehouse")
     else:
@@ -242,13 +246,32 @@ def _floor(flowlogs: Path, day) -> int:
 
 
 def _reference(root: Path, ipam_path: Path | None = None):
-    from natflow_pipeline import aws_ip_ranges, ipam
+    """The IPAM and ip-ranges intervals, as the address_attribution asset builds them."""
+    ranges, _ = _ip_ranges()
+    return _ipam_intervals(root, ipam_path), _aws_intervals(ranges)
+
+
+def _ipam_intervals(root: Path, ipam_path: Path | None = None):
+    from natflow_pipeline import ipam
 
     export = ipam.load_export(ipam_path or root / "ipam" / "netbox-export.json")
     snapshot = ipam.snapshot(export["prefixes"], export["ip_addresses"], export.get("tenants", []))
+    return ipam.lookup_intervals(snapshot)
+
+
+def _ip_ranges():
+    """The ip-ranges table and its sync token (the asset reads its stored version)."""
+    from natflow_pipeline import aws_ip_ranges
+
     ranges_path = REPO / "data" / "aws-ip-ranges" / "ip-ranges.json"
     ranges = aws_ip_ranges.parse(ranges_path.read_bytes(), str(ranges_path))
-    return ipam.lookup_intervals(snapshot), aws_ip_ranges.lookup_intervals(ranges)
+    return ranges, ranges["sync_token"][0]
+
+
+def _aws_intervals(ranges):
+    from natflow_pipeline import aws_ip_ranges
+
+    return aws_ip_ranges.lookup_intervals(ranges)
 
 
 def _natflow(flowlogs: Path, root: Path, day):
@@ -259,6 +282,7 @@ def _natflow(flowlogs: Path, root: Path, day):
     aggregate_attributed sums the batch by address class and hour; the partial sums are combined
     and priced (costs.price)."""
     import fsspec
+    import polars as pl
 
     from natflow_pipeline.costs import aggregate_attributed, combine, price
     from natflow_pipeline.enrichment import attribution_of
@@ -268,11 +292,12 @@ def _natflow(flowlogs: Path, root: Path, day):
     objects = _objects(flowlogs, day)
     ipam_intervals, aws_intervals = _reference(root)
     flows = read_day(objects, fsspec.filesystem("file").cat_file, day)
-    partials, attribution = [], None
+    partials, day_so_far = [], None
     for batch in flows.nat_flows:
-        # The day's attribution so far, plus this batch's new addresses: each is matched once.
-        attribution = attribution_of(batch, ipam_intervals, aws_intervals, known=attribution)
+        # The batch's addresses, those seen in earlier batches taken from them: each is matched once.
+        attribution = attribution_of(batch, ipam_intervals, aws_intervals, known=day_so_far)
         partials.append(aggregate_attributed(batch, attribution))
+        day_so_far = attribution if day_so_far is None else pl.concat([day_so_far, attribution]).unique(["side", "address"])
     costs = price(combine(partials), PriceBook())
     assert flows.balanced()
     return costs, flows.totals()["rows_read"], {"files": len(objects), "nat_rows": flows.nat_flows.streamed_rows}
@@ -302,24 +327,38 @@ def _prepare_warehouse(root: Path, day, warehouse: Path) -> int:
     return int(flows.totals()["rows_kept"])
 
 
-def _reattribute(root: Path, day, warehouse: Path) -> int:
-    """What address_attribution + team_daily_costs do after a NetBox fix, through the functions
-    they call: read the stored NAT rows' addresses (not the raw gzip), attribute each distinct one
-    with the fixed IPAM and write that; then read the NAT rows the gold table needs and the stored
-    attribution, aggregate them together, price and write the gold table. (Neither asset's checks,
-    as before.)"""
+def _attribute(root: Path, day, warehouse: Path, ipam_path: Path | None = None, label: str = "netbox-export") -> int:
+    """What the address_attribution asset does, through the functions it calls: read the stored
+    NAT rows' addresses, match each distinct one (reusing the external answers a stored attribution
+    got from the same ip-ranges version: then ip-ranges.json is never flattened) and write that."""
     import polars as pl
 
-    from natflow_pipeline.costs import NAT_COLUMNS, aggregate_attributed, price
-    from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, attribution_table
-    from natflow_pipeline.pricing import PriceBook
+    from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, attribution_table, reusable_answers
     from natflow_pipeline.warehouse import Warehouse
 
     store = Warehouse(str(warehouse))
-    ipam_intervals, aws_intervals = _reference(root, root / "ipam" / "netbox-export-fixed.json")
+    ranges, token = _ip_ranges()
+    previous = store.read_partition(ATTRIBUTION_TABLE, "usage_date", day) if store.exists(ATTRIBUTION_TABLE) else None
     addresses = store.scan("nat_flows").filter(pl.col("usage_date") == pl.lit(day)).select("internal_addr", "external_addr")
-    attribution = attribution_table(addresses, day, ipam_intervals, aws_intervals, "netbox-export-fixed", "bundled")
+    attribution = attribution_table(
+        addresses, day, _ipam_intervals(root, ipam_path), lambda: _aws_intervals(ranges), label, token, reusable_answers(previous, token)
+    )
     store.write_partition(ATTRIBUTION_TABLE, attribution, "usage_date", day)
+    return attribution.height
+
+
+def _reattribute(root: Path, day, warehouse: Path) -> int:
+    """What address_attribution + team_daily_costs do after a NetBox fix, through the functions
+    they call: the day's attribution again with the fixed IPAM (``_attribute``); then read the NAT
+    rows the gold table needs and the stored attribution, aggregate them together, price and
+    write the gold table. (Neither asset's checks, as before.)"""
+    from natflow_pipeline.costs import NAT_COLUMNS, aggregate_attributed, price
+    from natflow_pipeline.enrichment import ATTRIBUTION_TABLE
+    from natflow_pipeline.pricing import PriceBook
+    from natflow_pipeline.warehouse import Warehouse
+
+    _attribute(root, day, warehouse, root / "ipam" / "netbox-export-fixed.json", "netbox-export-fixed")
+    store = Warehouse(str(warehouse))
     flows = store.read_partition("nat_flows", "usage_date", day, columns=list(NAT_COLUMNS))
     stored = store.read_partition(ATTRIBUTION_TABLE, "usage_date", day)
     store.write_partition("team_daily_costs", price(aggregate_attributed(flows, stored), PriceBook()), "usage_date", day)

@@ -13,6 +13,7 @@ what :func:`enrich` gives.
 from __future__ import annotations
 
 from datetime import date
+from collections.abc import Callable
 from typing import TypeVar
 
 import polars as pl
@@ -56,10 +57,15 @@ ATTRIBUTION_SCHEMA: dict[str, pl.DataType] = {
 _MATCH_COLUMNS = ["side", "address", *ipam.MATCH_SCHEMA, *aws_ip_ranges.MATCH_SCHEMA]
 
 
+#: Reference intervals, or how to build them: a re-run that reuses every external answer never
+#: flattens ip-ranges.json.
+Intervals = pl.DataFrame | Callable[[], pl.DataFrame]
+
+
 def attribution_of(
     nat_flows: pl.DataFrame | pl.LazyFrame,
-    ipam_intervals: pl.DataFrame,
-    aws_intervals: pl.DataFrame,
+    ipam_intervals: Intervals,
+    aws_intervals: Intervals,
     known: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Every distinct internal address of ``nat_flows`` with its IPAM match and every distinct
@@ -67,48 +73,55 @@ def attribution_of(
     :func:`attribution_table` sorts what it stores). Only ``internal_addr`` and ``external_addr``
     are read: pass a LazyFrame to let the scan skip the other columns.
 
-    ``known`` is an earlier answer from the same reference tables (for other rows of the day):
-    only the addresses it lacks are matched, and the answer is ``known`` plus them. A day
-    attributed a batch of rows at a time then matches each address once, not once per batch
-    (most of a batch's addresses were in the batches before it).
+    ``known`` holds answers from the same reference tables (other rows of the day, or an earlier
+    run): an address it lists is taken from it, not matched again, and intervals are only built
+    when some address is not known. A day attributed a batch of rows at a time then matches each
+    address once, not once per batch; a re-run after an IPAM fix keeps the external side.
     """
     rows = nat_flows.lazy()
     internal, external = pl.collect_all(
         [rows.select(pl.col("internal_addr").unique()), rows.select(pl.col("external_addr").unique())]
     )
-    internal, external = internal["internal_addr"], external["external_addr"]
-    if known is not None:
-        internal = _unknown(internal, known, INTERNAL_SIDE)
-        external = _unknown(external, known, EXTERNAL_SIDE)
-    inside = _sided(internal, ipam_intervals, list(ipam.MATCH_SCHEMA), INTERNAL_SIDE, nat64=False)
-    outside = _sided(external, aws_intervals, list(aws_ip_ranges.MATCH_SCHEMA), EXTERNAL_SIDE, nat64=True)
-    found = (
-        pl.concat([inside, outside], how="diagonal")
-        .with_columns(pl.when(pl.col("side") == INTERNAL_SIDE).then(pl.col("team").fill_null(ipam.UNATTRIBUTED)).alias("team"))
-        .select(_MATCH_COLUMNS)
-        .cast({c: ATTRIBUTION_SCHEMA[c] for c in _MATCH_COLUMNS})
+    sides = (
+        (INTERNAL_SIDE, internal["internal_addr"], ipam_intervals, list(ipam.MATCH_SCHEMA), False),
+        (EXTERNAL_SIDE, external["external_addr"], aws_intervals, list(aws_ip_ranges.MATCH_SCHEMA), True),
     )
-    return found if known is None else pl.concat([known, found])
+    parts = []
+    for side, distinct, intervals, payload, nat64 in sides:
+        distinct = distinct.drop_nulls()
+        if known is not None:
+            listed = known.filter(pl.col("side") == side)
+            parts.append(listed.filter(pl.col("address").is_in(distinct.implode())))
+            distinct = distinct.filter(~distinct.is_in(listed["address"].implode()))
+        if distinct.len():
+            built = intervals() if callable(intervals) else intervals
+            parts.append(_matched(_sided(distinct, built, payload, side, nat64=nat64)))
+    return pl.concat(parts, how="vertical") if parts else pl.DataFrame(schema={c: ATTRIBUTION_SCHEMA[c] for c in _MATCH_COLUMNS})
 
 
-def _unknown(distinct: pl.Series, known: pl.DataFrame, side: str) -> pl.Series:
-    """The addresses of ``distinct`` that ``known`` does not list on ``side``."""
-    listed = known.filter(pl.col("side") == side)["address"]
-    return distinct.filter(~distinct.is_in(listed.implode()).fill_null(False))
+def _matched(sided: pl.DataFrame) -> pl.DataFrame:
+    """One side's matches in the attribution's columns and types (team ``unattributed`` inside)."""
+    return (
+        sided.select([pl.col(c) if c in sided.columns else pl.lit(None).alias(c) for c in _MATCH_COLUMNS])
+        .cast({c: ATTRIBUTION_SCHEMA[c] for c in _MATCH_COLUMNS})
+        .with_columns(pl.when(pl.col("side") == INTERNAL_SIDE).then(pl.col("team").fill_null(ipam.UNATTRIBUTED)).alias("team"))
+    )
 
 
 def attribution_table(
     nat_flows: pl.DataFrame | pl.LazyFrame,
     day: date,
-    ipam_intervals: pl.DataFrame,
-    aws_intervals: pl.DataFrame,
+    ipam_intervals: Intervals,
+    aws_intervals: Intervals,
     ipam_snapshot_date: str,
     ip_ranges_sync_token: str,
+    known: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The day's rows of ``address_attribution``: :func:`attribution_of` plus the day and which
-    IPAM snapshot and ip-ranges version answered (so a reader can tell a stale attribution)."""
+    IPAM snapshot and ip-ranges version answered (so a reader can tell a stale attribution).
+    ``known``: answers to reuse, from the same snapshot and version (see :func:`reusable_answers`)."""
     return (
-        attribution_of(nat_flows, ipam_intervals, aws_intervals)
+        attribution_of(nat_flows, ipam_intervals, aws_intervals, known)
         .with_columns(
             pl.lit(day, dtype=pl.Date).alias("usage_date"),
             pl.lit(ipam_snapshot_date, dtype=pl.String).alias("ipam_snapshot_date"),
@@ -116,6 +129,17 @@ def attribution_table(
         )
         .select(list(ATTRIBUTION_SCHEMA))
         .sort("side", "address")  # a re-run stores identical content
+    )
+
+
+def reusable_answers(previous: pl.DataFrame | None, ip_ranges_sync_token: str) -> pl.DataFrame | None:
+    """The external answers of a stored attribution that still hold: those the same ip-ranges
+    version gave (a sync token names one version exactly). Internal answers are never reused:
+    re-running the day is how an IPAM fix reaches it, and a fixed snapshot keeps its date."""
+    if previous is None:
+        return None
+    return previous.filter((pl.col("side") == EXTERNAL_SIDE) & (pl.col("ip_ranges_sync_token") == ip_ranges_sync_token)).select(
+        _MATCH_COLUMNS
     )
 
 

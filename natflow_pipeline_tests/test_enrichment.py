@@ -22,8 +22,12 @@ from natflow_pipeline.enrichment import (
     INTERNAL_SIDE,
     attach,
     attribution_of,
+    attribution_table,
     enrich,
+    reusable_answers,
 )
+
+DAY = date(2026, 11, 2)
 from natflow_pipeline.flowlogs.day import NAT_FLOWS_SCHEMA
 from natflow_pipeline.paths import DEFAULT_IP_RANGES, DEFAULT_IPAM_EXPORT
 from natflow_pipeline.pricing import PriceBook
@@ -108,23 +112,42 @@ def test_the_attribution_lists_each_distinct_address_once_per_side(intervals):
 @pytest.mark.parametrize("day", sample_days())
 def test_attributing_a_day_a_batch_at_a_time_equals_attributing_it_whole(sample_warehouse, intervals, day):
     flows = sample_warehouse.get().read_partition("nat_flows", "usage_date", date.fromisoformat(day))
-    whole = attribution_of(flows, *intervals)
+    ipam_intervals, aws_intervals = intervals
     so_far = None
     for batch in flows.iter_slices(n_rows=flows.height // 5 + 1):
-        so_far = attribution_of(batch, *intervals, known=so_far)
-        assert so_far.select("side", "address").is_unique().all()  # an address is matched once
-    assert_frame_equal(so_far.sort("side", "address"), whole.sort("side", "address"))
+        got = attribution_of(batch, ipam_intervals, aws_intervals, known=so_far)
+        assert_frame_equal(got.sort("side", "address"), attribution_of(batch, *intervals).sort("side", "address"))
+        so_far = got if so_far is None else pl.concat([so_far, got]).unique(["side", "address"])
+    assert_frame_equal(so_far.sort("side", "address"), attribution_of(flows, *intervals).sort("side", "address"))
 
 
-def test_a_known_attribution_is_kept_as_it_is(intervals):
-    """Only the addresses the earlier answer lacks are matched: what it says is not asked again."""
-    known = attribution_of(nat_rows([("10.10.1.50", "16.15.156.7")]), *intervals).with_columns(pl.lit("stale").alias("team"))
+def test_known_answers_are_taken_as_they_are_and_only_for_the_rows_addresses(intervals):
+    """An address the known answers list is not matched again; one the rows lack is not listed."""
+    stale = nat_rows([("10.10.1.50", "16.15.156.7"), ("10.0.0.9", "203.0.113.9")])
+    known = attribution_of(stale, *intervals).with_columns(pl.lit("stale").alias("team"))
     got = attribution_of(nat_rows([("10.10.1.50", "16.15.156.7"), ("10.99.0.1", "16.15.156.7")]), *intervals, known=known)
     assert got.sort("side", "address").select("address", "team").rows() == [
         ("16.15.156.7", "stale"),
         ("10.10.1.50", "stale"),
         ("10.99.0.1", ipam.UNATTRIBUTED),
     ]
+
+
+def test_intervals_are_built_only_when_an_address_is_not_known(intervals):
+    ipam_intervals, aws_intervals = intervals
+    flows = nat_rows([("10.10.1.50", "16.15.156.7"), ("10.99.0.1", "198.51.100.7")])
+    external = reusable_answers(attribution_table(flows, DAY, *intervals, "2026-11-02", "token-1"), "token-1")
+    assert external is not None and external["address"].sort().to_list() == ["16.15.156.7", "198.51.100.7"]
+    assert reusable_answers(attribution_table(flows, DAY, *intervals, "2026-11-02", "token-1"), "token-2").is_empty()
+
+    def not_needed() -> pl.DataFrame:
+        raise AssertionError("ip-ranges flattened although every external address was known")
+
+    got = attribution_of(flows, ipam_intervals, not_needed, known=external)
+    assert_frame_equal(got.sort("side", "address"), attribution_of(flows, *intervals).sort("side", "address"))
+    calls = []
+    attribution_of(nat_rows([("10.10.1.50", "192.0.2.1")]), ipam_intervals, lambda: calls.append(1) or aws_intervals, known=external)
+    assert calls == [1]
 
 
 def test_the_stored_attribution_holds_every_address_of_the_day_and_what_answered(sample_warehouse):

@@ -112,3 +112,24 @@ def test_a_netbox_that_cannot_be_reached_fails_and_writes_no_snapshot(backfilled
     assert "secret" not in message
     assert store.version(IPAM_TABLE) == version
     assert store.partition_values(IPAM_TABLE, "snapshot_date") == days == [DAY1, DAY3]
+
+
+def test_re_attributing_after_an_ipam_fix_matches_the_internal_side_again_and_keeps_the_external(tmp_path):
+    warehouse = WarehouseResource(uri=str(tmp_path / "wh"))
+    before, after = write_export(tmp_path / "before.json", False), write_export(tmp_path / "after.json", True)
+    resources: dict[str, object] = {"warehouse": warehouse}
+    run([aws_ip_ranges], None, resources)
+    run([nat_flows], DAY1, resources)
+    run([ipam_prefixes], DAY1, {**resources, "ipam": IpamSource(export_path=str(before))})
+    first = enrichment_metadata(run([address_attribution], DAY1, resources))
+    stored = warehouse.get().read_partition(ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(DAY1))
+    assert first["external_answers_reused"] == 0 and teams_in_moved_subnet(warehouse, DAY1) == {"payments"}
+
+    run([ipam_prefixes], DAY1, {**resources, "ipam": IpamSource(export_path=str(after))})  # the fix, same day
+    again = enrichment_metadata(run([address_attribution], DAY1, resources))
+    fixed = warehouse.get().read_partition(ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(DAY1))
+    assert teams_in_moved_subnet(warehouse, DAY1) == {"checkout"}
+    assert again["external_answers_reused"] == first["external_addresses"] > 0
+    external = pl.col("side") != INTERNAL_SIDE
+    assert fixed.filter(external).equals(stored.filter(external))
+    assert fixed.select("side", "address").equals(stored.select("side", "address"))
