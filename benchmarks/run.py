@@ -278,26 +278,21 @@ def _natflow(flowlogs: Path, root: Path, day):
     """The partition job, raw files to gold rows, through the functions the assets call, minus the
     Delta writes and re-reads between them, a batch of NAT rows at a time (memory follows the
     batch, not the day): nat_flows' read_day streams the batches; address_attribution's
-    attribution_of matches each distinct address of a batch once; team_daily_costs'
-    aggregate_attributed sums the batch by address class and hour; the partial sums are combined
-    and priced (costs.price)."""
+    attribution_of, through DayAttribution, matches each distinct address of the day once, in the
+    first batch that holds it; team_daily_costs' aggregate_attributed sums the batch by address
+    class and hour; the partial sums are combined and priced (costs.price)."""
     import fsspec
-    import polars as pl
 
     from natflow_pipeline.costs import aggregate_attributed, combine, price
-    from natflow_pipeline.enrichment import attribution_of
+    from natflow_pipeline.enrichment import DayAttribution
     from natflow_pipeline.flowlogs.day import read_day
     from natflow_pipeline.pricing import PriceBook
 
     objects = _objects(flowlogs, day)
     ipam_intervals, aws_intervals = _reference(root)
     flows = read_day(objects, fsspec.filesystem("file").cat_file, day)
-    partials, day_so_far = [], None
-    for batch in flows.nat_flows:
-        # The batch's addresses, those seen in earlier batches taken from them: each is matched once.
-        attribution = attribution_of(batch, ipam_intervals, aws_intervals, known=day_so_far)
-        partials.append(aggregate_attributed(batch, attribution))
-        day_so_far = attribution if day_so_far is None else pl.concat([day_so_far, attribution]).unique(["side", "address"])
+    attribution = DayAttribution(ipam_intervals, aws_intervals)  # each address matched once, in its first batch
+    partials = [aggregate_attributed(batch, attribution.of(batch)) for batch in flows.nat_flows]
     costs = price(combine(partials), PriceBook())
     assert flows.balanced()
     return costs, flows.totals()["rows_read"], {"files": len(objects), "nat_rows": flows.nat_flows.streamed_rows}

@@ -73,11 +73,34 @@ def attribution_of(
     :func:`attribution_table` sorts what it stores). Only ``internal_addr`` and ``external_addr``
     are read: pass a LazyFrame to let the scan skip the other columns.
 
-    ``known`` holds answers from the same reference tables (other rows of the day, or an earlier
-    run): an address it lists is taken from it, not matched again, and intervals are only built
-    when some address is not known. A day attributed a batch of rows at a time then matches each
-    address once, not once per batch; a re-run after an IPAM fix keeps the external side.
+    ``known`` holds answers from the same reference tables (an earlier run, other rows of the
+    day): an address it lists is taken from it, not matched again, and intervals are only built
+    when some address is not known. A re-run after an IPAM fix keeps the external side this way
+    (:func:`reusable_answers`); :class:`DayAttribution` attributes a day a batch at a time.
     """
+    return _attributed(nat_flows, ipam_intervals, aws_intervals, known)[0]
+
+
+class DayAttribution:
+    """A day's NAT rows attributed a batch at a time, each distinct address matched once for the
+    day, not once per batch (most of a batch's addresses were in the batches before it)."""
+
+    def __init__(self, ipam_intervals: Intervals, aws_intervals: Intervals) -> None:
+        self.ipam_intervals = ipam_intervals
+        self.aws_intervals = aws_intervals
+        self.known: pl.DataFrame | None = None  # every answer so far
+
+    def of(self, batch: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+        """The batch's attribution (what :func:`attribution_of` gives for it)."""
+        attribution, matched = _attributed(batch, self.ipam_intervals, self.aws_intervals, self.known)
+        self.known = matched if self.known is None else pl.concat([self.known, matched])
+        return attribution
+
+
+def _attributed(
+    nat_flows: pl.DataFrame | pl.LazyFrame, ipam_intervals: Intervals, aws_intervals: Intervals, known: pl.DataFrame | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows' attribution, and the part of it that was matched here rather than known."""
     rows = nat_flows.lazy()
     internal, external = pl.collect_all(
         [rows.select(pl.col("internal_addr").unique()), rows.select(pl.col("external_addr").unique())]
@@ -86,17 +109,19 @@ def attribution_of(
         (INTERNAL_SIDE, internal["internal_addr"], ipam_intervals, list(ipam.MATCH_SCHEMA), False),
         (EXTERNAL_SIDE, external["external_addr"], aws_intervals, list(aws_ip_ranges.MATCH_SCHEMA), True),
     )
-    parts = []
+    reused, matched = [], []
     for side, distinct, intervals, payload, nat64 in sides:
         distinct = distinct.drop_nulls()
         if known is not None:
-            listed = known.filter(pl.col("side") == side)
-            parts.append(listed.filter(pl.col("address").is_in(distinct.implode())))
+            listed = known.filter(pl.col("side") == side).select(_MATCH_COLUMNS)
+            reused.append(listed.filter(pl.col("address").is_in(distinct.implode())))
             distinct = distinct.filter(~distinct.is_in(listed["address"].implode()))
         if distinct.len():
             built = intervals() if callable(intervals) else intervals
-            parts.append(_matched(_sided(distinct, built, payload, side, nat64=nat64)))
-    return pl.concat(parts, how="vertical") if parts else pl.DataFrame(schema={c: ATTRIBUTION_SCHEMA[c] for c in _MATCH_COLUMNS})
+            matched.append(_matched(_sided(distinct, built, payload, side, nat64=nat64)))
+    empty = pl.DataFrame(schema={c: ATTRIBUTION_SCHEMA[c] for c in _MATCH_COLUMNS})
+    found = pl.concat(matched, how="vertical") if matched else empty
+    return pl.concat([*reused, found], how="vertical"), found
 
 
 def _matched(sided: pl.DataFrame) -> pl.DataFrame:

@@ -19,6 +19,7 @@ from natflow_pipeline.enrichment import (
     ATTRIBUTION_SCHEMA,
     ATTRIBUTION_TABLE,
     EXTERNAL_SIDE,
+    DayAttribution,
     INTERNAL_SIDE,
     attach,
     attribution_of,
@@ -112,13 +113,12 @@ def test_the_attribution_lists_each_distinct_address_once_per_side(intervals):
 @pytest.mark.parametrize("day", sample_days())
 def test_attributing_a_day_a_batch_at_a_time_equals_attributing_it_whole(sample_warehouse, intervals, day):
     flows = sample_warehouse.get().read_partition("nat_flows", "usage_date", date.fromisoformat(day))
-    ipam_intervals, aws_intervals = intervals
-    so_far = None
+    attribution = DayAttribution(*intervals)
     for batch in flows.iter_slices(n_rows=flows.height // 5 + 1):
-        got = attribution_of(batch, ipam_intervals, aws_intervals, known=so_far)
+        got = attribution.of(batch)
         assert_frame_equal(got.sort("side", "address"), attribution_of(batch, *intervals).sort("side", "address"))
-        so_far = got if so_far is None else pl.concat([so_far, got]).unique(["side", "address"])
-    assert_frame_equal(so_far.sort("side", "address"), attribution_of(flows, *intervals).sort("side", "address"))
+        assert attribution.known is not None and attribution.known.select("side", "address").is_unique().all()
+    assert_frame_equal(attribution.known.sort("side", "address"), attribution_of(flows, *intervals).sort("side", "address"))
 
 
 def test_known_answers_are_taken_as_they_are_and_only_for_the_rows_addresses(intervals):
