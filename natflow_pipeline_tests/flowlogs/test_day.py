@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 
 import fsspec
 import polars as pl
+import pytest
 
-from natflow_pipeline.flowlogs.day import NAT_FLOWS_ORDER, read_day
+from natflow_pipeline.flowlogs.day import NAT_FLOWS_ORDER, _in_background, read_day
 from natflow_pipeline.flowlogs.layout import objects_for_day
+from natflow_pipeline.flowlogs.reader import FlowLogFileError
 from natflow_pipeline.paths import DEFAULT_FLOW_LOGS
 
 DAY = date(2026, 11, 2)
@@ -56,3 +59,32 @@ def test_the_rows_stream_once_and_the_counts_wait_for_them():
     # asking for the counts first reads the day into memory, so the rows stay available
     fresh = read_sample_day(batch_rows=50_000)
     assert fresh.totals()["rows_kept"] == streamed == fresh.nat_flows.collect().height
+
+
+def test_batches_classified_in_the_background_arrive_in_order_and_so_do_errors():
+    def batches():
+        yield pl.DataFrame({"i": [1]})
+        yield pl.DataFrame({"i": [2]})
+        raise FlowLogFileError("s3://bucket/key.log.gz", "corrupt gzip stream", code="corrupt_gzip")
+
+    stream = _in_background(batches())
+    assert [next(stream)["i"][0], next(stream)["i"][0]] == [1, 2]
+    with pytest.raises(FlowLogFileError, match="key.log.gz"):
+        next(stream)
+
+
+def test_a_consumer_that_stops_early_stops_the_classifying_thread():
+    closed = []
+
+    def batches():
+        try:
+            for i in range(100):
+                yield pl.DataFrame({"i": [i]})
+        finally:
+            closed.append(threading.current_thread().name)
+
+    stream = _in_background(batches())
+    assert next(stream)["i"][0] == 0
+    stream.close()
+    assert closed == ["natflow-classify"]  # closed on the thread that ran it
+    assert not [t for t in threading.enumerate() if t.name == "natflow-classify"]
