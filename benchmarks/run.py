@@ -5,15 +5,19 @@
 Generates (once, cached in benchmarks/.cache/) a day of NAT gateway flow logs, then times, each in
 its own process and ``--repeats`` times (medians quoted):
 
-(a) floor         Polars reading every file's columns the gold table needs into memory, nothing else;
+(a) floor         Polars reading every file's columns the job reads into memory, nothing else;
 (b) natflow       natflow's partition job, raw files to the day's team_daily_costs rows, through the
-                  functions the assets call (read_day, enrich, team_daily_costs, lookup_intervals);
+                  functions the assets call (read_day, attribution_of via DayAttribution,
+                  aggregate_attributed, combine, price), a batch at a time;
     natflow_pq    the same on the day delivered as AWS Parquet;
 (c) duckdb_*      the same job in DuckDB SQL; every formulation is screened once, the fastest is
                   repeated, and its per-team totals must equal natflow's exactly;
-(d) reattribute   nat_flows already in the warehouse, the IPAM changed: the day's address
-                  attribution and gold table recomputed and written, as the address_attribution
-                  and team_daily_costs assets do.
+(d) reattribute   nat_flows and the day's attribution already in the warehouse, the IPAM changed:
+                  the day's address attribution and gold table recomputed and written, as the
+                  address_attribution and team_daily_costs assets do.
+
+Once each, untimed against the targets: the nat_flows asset's path (raw files into Delta) and the
+address_attribution asset's, which store what (d) starts from.
 
 Peak RSS of every process comes from ``os.wait4``. The last line is machine-readable.
 """

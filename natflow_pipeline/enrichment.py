@@ -12,8 +12,8 @@ what :func:`enrich` gives.
 
 from __future__ import annotations
 
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 from typing import TypeVar
 
 import polars as pl

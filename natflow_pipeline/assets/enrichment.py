@@ -14,9 +14,9 @@ from natflow_pipeline.assets.flow_logs import nat_flows
 from natflow_pipeline.assets.reference import aws_ip_ranges, ip_ranges_for, ipam_prefixes, ipam_snapshot_for
 from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
 from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, EXTERNAL_SIDE, INTERNAL_SIDE, attribution_table, reusable_answers
-from natflow_pipeline.warehouse import Warehouse
 from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.resources.warehouse import WarehouseResource
+from natflow_pipeline.warehouse import Warehouse
 
 
 @dg.asset(
@@ -44,7 +44,13 @@ def address_attribution(context: dg.AssetExecutionContext, warehouse: WarehouseR
     # never flattens ip-ranges.json: only the internal side is matched again.
     known = reusable_answers(_stored(store, day), sync_token)
     attribution = attribution_table(
-        flows, day, ipam_table.lookup_intervals(snapshot), lambda: ranges_table.lookup_intervals(ranges), snapshot_date, sync_token, known
+        flows,
+        day,
+        ipam_table.lookup_intervals(snapshot),
+        lambda: ranges_table.lookup_intervals(ranges),
+        snapshot_date,
+        sync_token,
+        known,
     )
     nat_rows = flows.select(pl.len()).collect().item()
     elapsed = time.perf_counter() - started

@@ -5,8 +5,9 @@ batch ahead on two worker threads (S3 reads, ISA-L and Polars release the GIL); 
 thread checks, classifies and orients a batch of about ``BATCH_ROWS`` rows at a time; and each
 batch's NAT rows are handed to the consumer one batch behind it (the asset streams them into one
 Delta transaction, ``Warehouse.write_partition_stream``) and dropped. So a partition holds a few
-batches of rows at a time, never the day, and nothing is written twice. Rows come out in ``source_file, source_line`` order without a sort: files are read in path
-order and a file's rows in line order.
+batches of rows at a time, never the day, and nothing is written twice. Rows come out in
+``source_file, source_line`` order without a sort: files are read in path order and a file's rows
+in line order.
 
 Only the fields natflow uses are read from a delivery (``READ_FIELDS``): the others are never
 parsed, typed or validated. Every line's field count is still checked.
@@ -17,10 +18,10 @@ delivery listed twice: read once) or ``rejected`` (unreadable, when told to skip
 
 from __future__ import annotations
 
-from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
 import queue
 import threading
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -346,8 +347,8 @@ def _prefetched(
 ) -> Iterator[tuple[FlowLogObject, Future[ParsedFile]]]:
     """Each object with its parsed rows, in order, loaded ``READ_AHEAD_BYTES`` ahead.
 
-    Fetching, inflating and parsing run on two worker threads while the classifying thread takes the
-    previous batch: S3 reads, ISA-L and Polars all release the GIL, so both cores stay busy.
+    Fetching, inflating and parsing run on two worker threads while the classifying thread takes
+    the previous batch: S3 reads, ISA-L and Polars all release the GIL, so both cores stay busy.
     """
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="natflow-read") as pool:
         pending: deque[tuple[FlowLogObject, Future[ParsedFile]]] = deque()
