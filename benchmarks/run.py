@@ -7,8 +7,8 @@ its own process and ``--repeats`` times (medians quoted):
 
 (a) floor         Polars reading every file's columns the job reads into memory, nothing else;
 (b) natflow       natflow's partition job, raw files to the day's team_daily_costs rows, through the
-                  functions the assets call (read_day, attribution_of via DayAttribution,
-                  aggregate_attributed, combine, price), a batch at a time;
+                  functions the assets call (read_day, attribution_of, aggregate_attributed,
+                  combine, price), a batch at a time;
     natflow_pq    the same on the day delivered as AWS Parquet;
 (c) duckdb_*      the same job in DuckDB SQL; every formulation is screened once, the fastest is
                   repeated, and its per-team totals must equal natflow's exactly;
@@ -282,21 +282,22 @@ def _natflow(flowlogs: Path, root: Path, day):
     """The partition job, raw files to gold rows, through the functions the assets call, minus the
     Delta writes and re-reads between them, a batch of NAT rows at a time (memory follows the
     batch, not the day): nat_flows' read_day streams the batches; address_attribution's
-    attribution_of, through DayAttribution, matches each distinct address of the day once, in the
-    first batch that holds it; team_daily_costs' aggregate_attributed sums the batch by address
-    class and hour; the partial sums are combined and priced (costs.price)."""
+    attribution_of matches each distinct address of a batch once; team_daily_costs'
+    aggregate_attributed sums the batch by address class and hour; the partial sums are combined
+    and priced (costs.price)."""
     import fsspec
 
     from natflow_pipeline.costs import aggregate_attributed, combine, price
-    from natflow_pipeline.enrichment import DayAttribution
+    from natflow_pipeline.enrichment import attribution_of
     from natflow_pipeline.flowlogs.day import read_day
     from natflow_pipeline.pricing import PriceBook
 
     objects = _objects(flowlogs, day)
     ipam_intervals, aws_intervals = _reference(root)
     flows = read_day(objects, fsspec.filesystem("file").cat_file, day)
-    attribution = DayAttribution(ipam_intervals, aws_intervals)  # each address matched once, in its first batch
-    partials = [aggregate_attributed(batch, attribution.of(batch)) for batch in flows.nat_flows]
+    partials = [
+        aggregate_attributed(batch, attribution_of(batch, ipam_intervals, aws_intervals)) for batch in flows.nat_flows
+    ]
     costs = price(combine(partials), PriceBook())
     assert flows.balanced()
     return costs, flows.totals()["rows_read"], {"files": len(objects), "nat_rows": flows.nat_flows.streamed_rows}

@@ -76,31 +76,9 @@ def attribution_of(
     ``known`` holds answers from the same reference tables (an earlier run, other rows of the
     day): an address it lists is taken from it, not matched again, and intervals are only built
     when some address is not known. A re-run after an IPAM fix keeps the external side this way
-    (:func:`reusable_answers`); :class:`DayAttribution` attributes a day a batch at a time.
+    (:func:`reusable_answers`). (Carrying a day's answers from batch to batch this way measured no
+    faster than matching each batch whole: the lookups cost what the matching saves.)
     """
-    return _attributed(nat_flows, ipam_intervals, aws_intervals, known)[0]
-
-
-class DayAttribution:
-    """A day's NAT rows attributed a batch at a time, each distinct address matched once for the
-    day, not once per batch (most of a batch's addresses were in the batches before it)."""
-
-    def __init__(self, ipam_intervals: Intervals, aws_intervals: Intervals) -> None:
-        self.ipam_intervals = ipam_intervals
-        self.aws_intervals = aws_intervals
-        self.known: pl.DataFrame | None = None  # every answer so far
-
-    def of(self, batch: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
-        """The batch's attribution (what :func:`attribution_of` gives for it)."""
-        attribution, matched = _attributed(batch, self.ipam_intervals, self.aws_intervals, self.known)
-        self.known = matched if self.known is None else pl.concat([self.known, matched])
-        return attribution
-
-
-def _attributed(
-    nat_flows: pl.DataFrame | pl.LazyFrame, ipam_intervals: Intervals, aws_intervals: Intervals, known: pl.DataFrame | None
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The rows' attribution, and the part of it that was matched here rather than known."""
     rows = nat_flows.lazy()
     internal, external = pl.collect_all(
         [rows.select(pl.col("internal_addr").unique()), rows.select(pl.col("external_addr").unique())]
@@ -119,9 +97,8 @@ def _attributed(
         if distinct.len():
             built = intervals() if callable(intervals) else intervals
             matched.append(_matched(_sided(distinct, built, payload, side, nat64=nat64)))
-    empty = pl.DataFrame(schema={c: ATTRIBUTION_SCHEMA[c] for c in _MATCH_COLUMNS})
-    found = pl.concat(matched, how="vertical") if matched else empty
-    return pl.concat([*reused, found], how="vertical"), found
+    parts = [*reused, *matched]
+    return pl.concat(parts, how="vertical") if parts else pl.DataFrame(schema={c: ATTRIBUTION_SCHEMA[c] for c in _MATCH_COLUMNS})
 
 
 def _matched(sided: pl.DataFrame) -> pl.DataFrame:
