@@ -95,19 +95,24 @@ def aggregate_attributed(nat_flows: pl.DataFrame | pl.LazyFrame, attribution: pl
     pair, gateway, direction and hour, and only those few groups are decoded and summed to the
     gold keys. Same result (a test holds them equal), in about 30% less time than the plain join
     (the benchmark's 2.4 M-row day: 1.15 s against 1.63 s, median of 3 on a loaded 2-core
-    machine); it is the largest part of a re-attribution.
+    machine); it is the largest part of a re-attribution. Each address is mapped to its class by
+    ``replace_strict`` rather than a left join: the same answer (null where the attribution does
+    not list the address), in about half the time of the join (0.11-0.12 s against 0.24-0.25 s
+    a side; the whole function 0.53 s against 0.68 s, median of 7 alternating, in one process).
     """
     inside = internal_matches(attribution).select("internal_addr", "team", "source_account_id").collect()
     outside = external_matches(attribution).select("external_addr", "aws_service", "aws_region").collect()
     inside_classes = inside.select("team", "source_account_id").unique().with_row_index("_internal_class")
     outside_classes = outside.select("aws_service", "aws_region").unique().with_row_index("_external_class")
-    inside = inside.join(inside_classes, on=["team", "source_account_id"], nulls_equal=True).drop("team", "source_account_id")
-    outside = outside.join(outside_classes, on=["aws_service", "aws_region"], nulls_equal=True).drop("aws_service", "aws_region")
+    inside = inside.join(inside_classes, on=["team", "source_account_id"], nulls_equal=True)
+    outside = outside.join(outside_classes, on=["aws_service", "aws_region"], nulls_equal=True)
     gateway_keys = ("usage_date", "account_id", "region", "interface_id", "direction")
     return (
         nat_flows.lazy()
-        .join(inside.lazy(), on="internal_addr", how="left")
-        .join(outside.lazy(), on="external_addr", how="left")
+        .with_columns(
+            _class_of("internal_addr", inside["internal_addr"], inside["_internal_class"]),
+            _class_of("external_addr", outside["external_addr"], outside["_external_class"]),
+        )
         .group_by(*gateway_keys, "_internal_class", "_external_class", _HOUR)
         .agg(*_TOTALS)
         # An address missing from the attribution gets a null class: team unattributed, as attach does.
@@ -119,6 +124,11 @@ def aggregate_attributed(nat_flows: pl.DataFrame | pl.LazyFrame, attribution: pl
         .agg(pl.col("flows").sum(), pl.col("bytes").sum())
         .collect()
     )
+
+
+def _class_of(column: str, addresses: pl.Series, classes: pl.Series) -> pl.Expr:
+    """The class of each row's address; null where the attribution does not list it."""
+    return pl.col(column).replace_strict(addresses, classes, default=None, return_dtype=classes.dtype).alias(classes.name)
 
 
 def combine(partials: list[pl.DataFrame]) -> pl.DataFrame:
