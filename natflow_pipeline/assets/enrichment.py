@@ -11,7 +11,13 @@ import polars as pl
 from natflow_pipeline import aws_ip_ranges as ranges_table
 from natflow_pipeline import ipam as ipam_table
 from natflow_pipeline.assets.flow_logs import nat_flows
-from natflow_pipeline.assets.reference import aws_ip_ranges, ip_ranges_for, ipam_prefixes, ipam_snapshot_for
+from natflow_pipeline.assets.reference import (
+    aws_ip_ranges,
+    ip_ranges_token_for,
+    ip_ranges_version,
+    ipam_prefixes,
+    ipam_snapshot_for,
+)
 from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
 from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, EXTERNAL_SIDE, INTERNAL_SIDE, attribution_table, reusable_answers
 from natflow_pipeline.partitions import daily_partitions
@@ -38,16 +44,16 @@ def address_attribution(context: dg.AssetExecutionContext, warehouse: WarehouseR
     store = warehouse.get()
     started = time.perf_counter()
     snapshot, snapshot_date = ipam_snapshot_for(store, day)
-    ranges, sync_token = ip_ranges_for(store, day)
+    sync_token = ip_ranges_token_for(store, day)
     flows = store.scan("nat_flows").filter(pl.col("usage_date") == pl.lit(day)).select("internal_addr", "external_addr")
     # A re-run (an IPAM fix) keeps the external answers the same ip-ranges version gave, and then
-    # never flattens ip-ranges.json: only the internal side is matched again.
+    # neither reads that version nor flattens it: only the internal side is matched again.
     known = reusable_answers(_stored(store, day), sync_token)
     attribution = attribution_table(
         flows,
         day,
         ipam_table.lookup_intervals(snapshot),
-        lambda: ranges_table.lookup_intervals(ranges),
+        lambda: ranges_table.lookup_intervals(ip_ranges_version(store, sync_token)),
         snapshot_date,
         sync_token,
         known,

@@ -124,9 +124,10 @@ def ipam_snapshot_for(store: Warehouse, day: date) -> tuple[pl.DataFrame, str]:
     return store.read_partition(IPAM_TABLE, "snapshot_date", date.fromisoformat(chosen)), chosen
 
 
-def ip_ranges_for(store: Warehouse, day: date) -> tuple[pl.DataFrame, str]:
-    """The ip-ranges version in force on ``day`` (newest created before the day ended), else the
-    oldest stored one (a day older than every stored version)."""
+def ip_ranges_token_for(store: Warehouse, day: date) -> str:
+    """The sync token of the ip-ranges version in force on ``day`` (newest created before the day
+    ended), else of the oldest stored one (a day older than every stored version). Only two
+    columns are scanned: a re-attribution that reuses every external answer needs no more."""
     versions = (
         store.scan(IP_RANGES_TABLE).select("sync_token", "create_date").unique().sort("create_date").collect()
     )
@@ -134,5 +135,9 @@ def ip_ranges_for(store: Warehouse, day: date) -> tuple[pl.DataFrame, str]:
         raise dg.Failure(f"no {IP_RANGES_TABLE} version stored: materialize {IP_RANGES_TABLE} first")
     day_end = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
     in_force = versions.filter(pl.col("create_date") < day_end)
-    token = (in_force if in_force.height else versions.head(1))["sync_token"][-1]
-    return store.read_partition(IP_RANGES_TABLE, "sync_token", token), token
+    return (in_force if in_force.height else versions.head(1))["sync_token"][-1]
+
+
+def ip_ranges_version(store: Warehouse, sync_token: str) -> pl.DataFrame:
+    """Every prefix of one stored ip-ranges version."""
+    return store.read_partition(IP_RANGES_TABLE, "sync_token", sync_token)

@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from natflow_pipeline.assets.reference import IP_RANGES_TABLE, aws_ip_ranges, ip_ranges_for
+from natflow_pipeline.assets.reference import IP_RANGES_TABLE, aws_ip_ranges, ip_ranges_token_for, ip_ranges_version
 from natflow_pipeline.paths import DEFAULT_IP_RANGES
 from natflow_pipeline.resources.reference import IpRangesSource
 from natflow_pipeline.resources.warehouse import WarehouseResource
@@ -61,12 +61,12 @@ def test_a_new_sync_token_adds_a_version_and_each_day_uses_the_one_in_force(serv
     store = warehouse.get()
     assert store.partition_values(IP_RANGES_TABLE, "sync_token") == [OLD_TOKEN, NEW_TOKEN]
     # old createDate 2025-01-15 01:13, new 2026-08-22 15:17 (UTC)
-    assert ip_ranges_for(store, date(2025, 1, 14))[1] == OLD_TOKEN  # older than both: the oldest
-    assert ip_ranges_for(store, date(2025, 1, 15))[1] == OLD_TOKEN
-    assert ip_ranges_for(store, date(2026, 3, 1))[1] == OLD_TOKEN  # in between
-    assert ip_ranges_for(store, date(2026, 8, 21))[1] == OLD_TOKEN
-    assert ip_ranges_for(store, date(2026, 8, 22))[1] == NEW_TOKEN
-    frame, _ = ip_ranges_for(store, date(2026, 3, 1))
+    assert ip_ranges_token_for(store, date(2025, 1, 14)) == OLD_TOKEN  # older than both: the oldest
+    assert ip_ranges_token_for(store, date(2025, 1, 15)) == OLD_TOKEN
+    assert ip_ranges_token_for(store, date(2026, 3, 1)) == OLD_TOKEN  # in between
+    assert ip_ranges_token_for(store, date(2026, 8, 21)) == OLD_TOKEN
+    assert ip_ranges_token_for(store, date(2026, 8, 22)) == NEW_TOKEN
+    frame = ip_ranges_version(store, ip_ranges_token_for(store, date(2026, 3, 1)))
     assert frame.height == 8355 + 3479 and set(frame["sync_token"]) == {OLD_TOKEN}
 
 

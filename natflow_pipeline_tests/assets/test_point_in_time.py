@@ -12,9 +12,10 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from natflow_pipeline.assets import enrichment as enrichment_asset
 from natflow_pipeline.assets.enrichment import address_attribution
 from natflow_pipeline.assets.flow_logs import nat_flows
-from natflow_pipeline.assets.reference import IPAM_TABLE, aws_ip_ranges, ipam_prefixes
+from natflow_pipeline.assets.reference import IPAM_TABLE, aws_ip_ranges, ip_ranges_version, ipam_prefixes
 from natflow_pipeline.definitions import defs
 from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, INTERNAL_SIDE
 from natflow_pipeline.resources.reference import IpamSource, IpRangesSource, NetBoxSource
@@ -114,8 +115,15 @@ def test_a_netbox_that_cannot_be_reached_fails_and_writes_no_snapshot(backfilled
     assert store.partition_values(IPAM_TABLE, "snapshot_date") == days == [DAY1, DAY3]
 
 
-def test_re_attributing_after_an_ipam_fix_matches_the_internal_side_again_and_keeps_the_external(tmp_path):
+def test_re_attributing_after_an_ipam_fix_matches_the_internal_side_again_and_keeps_the_external(tmp_path, monkeypatch):
     warehouse = WarehouseResource(uri=str(tmp_path / "wh"))
+    versions_read: list[str] = []  # the stored ip-ranges versions the asset reads in full
+
+    def recorded(store, sync_token):
+        versions_read.append(sync_token)
+        return ip_ranges_version(store, sync_token)
+
+    monkeypatch.setattr(enrichment_asset, "ip_ranges_version", recorded)
     before, after = write_export(tmp_path / "before.json", False), write_export(tmp_path / "after.json", True)
     resources: dict[str, object] = {"warehouse": warehouse}
     run([aws_ip_ranges], None, resources)
@@ -124,12 +132,14 @@ def test_re_attributing_after_an_ipam_fix_matches_the_internal_side_again_and_ke
     first = enrichment_metadata(run([address_attribution], DAY1, resources))
     stored = warehouse.get().read_partition(ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(DAY1))
     assert first["external_answers_reused"] == 0 and teams_in_moved_subnet(warehouse, DAY1) == {"payments"}
+    assert versions_read == [first["ip_ranges_sync_token_used"]]
 
     run([ipam_prefixes], DAY1, {**resources, "ipam": IpamSource(export_path=str(after))})  # the fix, same day
     again = enrichment_metadata(run([address_attribution], DAY1, resources))
     fixed = warehouse.get().read_partition(ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(DAY1))
     assert teams_in_moved_subnet(warehouse, DAY1) == {"checkout"}
     assert again["external_answers_reused"] == first["external_addresses"] > 0
+    assert versions_read == [first["ip_ranges_sync_token_used"]]  # every answer reused: not read again
     external = pl.col("side") != INTERNAL_SIDE
     assert fixed.filter(external).equals(stored.filter(external))
     assert fixed.select("side", "address").equals(stored.select("side", "address"))
