@@ -422,7 +422,7 @@ class _Batch:
             self.accounting.reasons.update(parsed.rejected["reason"].to_list())
             self.accounting.sample(parsed.rejected)
         frames = [
-            _with_key_context(parsed, obj).with_columns(pl.lit(i, dtype=pl.UInt32).alias("_file"))
+            _with_key_context(parsed, obj, i)
             for i, (obj, parsed) in enumerate(files)
             if parsed.rows.height
         ]
@@ -503,12 +503,14 @@ def _require_fields(parsed: ParsedFile) -> None:
         )
 
 
-def _with_key_context(parsed: ParsedFile, obj: FlowLogObject) -> pl.DataFrame:
-    """Fill account and region from the object key where the format does not carry them."""
+def _with_key_context(parsed: ParsedFile, obj: FlowLogObject, index: int) -> pl.DataFrame:
+    """Fill account and region from the object key where the format does not carry them, and
+    number the file within its batch (``_file``): one eager step per file rather than two."""
     rows = parsed.rows
     fills = {"account_id": obj.account_id, "region": obj.region}
     return rows.with_columns(
-        [pl.col(c).fill_null(v) if c in rows.columns else pl.lit(v, dtype=pl.String).alias(c) for c, v in fills.items()]
+        *[pl.col(c).fill_null(v) if c in rows.columns else pl.lit(v, dtype=pl.String).alias(c) for c, v in fills.items()],
+        pl.lit(index, dtype=pl.UInt32).alias("_file"),
     )
 
 
