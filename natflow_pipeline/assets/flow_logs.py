@@ -62,7 +62,10 @@ def nat_flows(
     # NAT rows are read a batch of files at a time and streamed into one Delta transaction, so the
     # partition never holds the day in memory (see natflow_pipeline/flowlogs/day.py).
     result = read_day(objects, fs.cat_file, day, flow_logs.internal_cidrs, flow_logs.on_unreadable_file)
-    version = store.write_partition_stream("nat_flows", result.nat_flows.reader(), "usage_date", day)
+    try:
+        version = store.write_partition_stream("nat_flows", result.nat_flows.reader(), "usage_date", day)
+    finally:
+        result.nat_flows.close()  # a write that failed partway stops the reading threads at once
     elapsed = time.perf_counter() - started
     store.write_partition(FILES_TABLE, result.files.with_columns(pl.lit(day).alias("usage_date")), "usage_date", day)
     store.write_partition(

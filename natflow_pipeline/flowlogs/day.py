@@ -146,6 +146,12 @@ class NatFlowStream:
     def consumed(self) -> bool:
         return self._started
 
+    def close(self) -> None:
+        """Stop reading the day now (a consumer that failed partway): the classifying thread and
+        the read workers end here, not whenever the abandoned stream is garbage-collected (an
+        exception's traceback can hold it for as long as the exception is kept)."""
+        getattr(self._batches, "close", lambda: None)()
+
     def reader(self, batch_rows: int = STREAM_BATCH_ROWS) -> pa.RecordBatchReader:
         """The rows as Arrow record batches (what ``Warehouse.write_partition_stream`` takes)."""
         schema = pl.DataFrame(schema=NAT_FLOWS_SCHEMA).to_arrow().schema

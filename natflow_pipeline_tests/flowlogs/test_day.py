@@ -61,6 +61,15 @@ def test_the_rows_stream_once_and_the_counts_wait_for_them():
     assert fresh.totals()["rows_kept"] == streamed == fresh.nat_flows.collect().height
 
 
+def test_closing_a_partly_read_day_stops_its_threads_while_the_stream_is_still_referenced():
+    day = read_sample_day(batch_rows=1)
+    batches = iter(day.nat_flows)
+    assert next(batches).height
+    assert [t for t in threading.enumerate() if t.name == "natflow-classify"]
+    day.nat_flows.close()  # as the nat_flows asset does when its Delta write fails partway
+    assert not [t for t in threading.enumerate() if t.name.startswith(("natflow-classify", "natflow-read"))]
+
+
 def test_batches_classified_in_the_background_arrive_in_order_and_so_do_errors():
     def batches():
         yield pl.DataFrame({"i": [1]})
