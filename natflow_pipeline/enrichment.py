@@ -192,19 +192,25 @@ def destination_class() -> pl.Expr:
 
 
 def _match(addresses: pl.Series, intervals: pl.DataFrame, payload: list[str], nat64: bool = False) -> pl.DataFrame:
+    """The distinct addresses among ``addresses`` (``addr``) that are addresses, with their match."""
     distinct = addresses.unique().drop_nulls().alias("addr")
-    keyed = pl.DataFrame({"addr": distinct, "key": address_keys(distinct)}).filter(pl.col("key").is_not_null())
-    if nat64:
-        keyed = keyed.with_columns(unwrap_nat64(pl.col("key")))
-    return longest_prefix_match(keyed, "key", intervals, payload).drop("key")
+    keyed = _keyed(distinct, nat64)
+    return longest_prefix_match(keyed.filter(pl.col("key").is_not_null()), "key", intervals, payload).drop("key")
+
+
+def _keyed(distinct: pl.Series, nat64: bool) -> pl.DataFrame:
+    keyed = pl.DataFrame({"addr": distinct, "key": address_keys(distinct)})
+    return keyed.with_columns(unwrap_nat64(pl.col("key"))) if nat64 else keyed
 
 
 def _sided(distinct: pl.Series, intervals: pl.DataFrame, payload: list[str], side: str, nat64: bool) -> pl.DataFrame:
-    """Every distinct non-null address of one side with its match (nulls where none, including
-    text that is not an address: it stays listed rather than silently dropped)."""
-    addresses = distinct.drop_nulls().alias("addr").to_frame()
-    matched = _match(addresses["addr"], intervals, payload, nat64=nat64)
-    return (
-        addresses.join(matched, on="addr", how="left")
-        .select(pl.lit(side).alias("side"), pl.col("addr").alias("address"), *payload)
-    )
+    """Every address of ``distinct`` (distinct already) with its match: nulls where none, and for
+    text that is not an address, which stays listed rather than silently dropped. Such text is
+    set apart and put back, rather than every answer joined back to the list: the join cost as
+    much as the match."""
+    keyed = _keyed(distinct.drop_nulls().alias("addr"), nat64)
+    valid = keyed.filter(pl.col("key").is_not_null())
+    parts = [longest_prefix_match(valid, "key", intervals, payload)]
+    if valid.height < keyed.height:
+        parts.append(keyed.filter(pl.col("key").is_null()))
+    return pl.concat(parts, how="diagonal").select(pl.lit(side).alias("side"), pl.col("addr").alias("address"), *payload)

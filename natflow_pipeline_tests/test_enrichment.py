@@ -109,6 +109,20 @@ def test_the_attribution_lists_each_distinct_address_once_per_side(intervals):
     assert {c: got.schema[c] for c in got.columns} == {c: ATTRIBUTION_SCHEMA[c] for c in got.columns}
 
 
+def test_text_that_is_not_an_address_stays_listed_unmatched_beside_the_matches(intervals):
+    flows = nat_rows([("10.10.1.50", "16.15.156.7"), ("not-an-address", "999.1.1.1"), ("10.99.0.1", "")])
+    got = attribution_of(flows, *intervals).sort("side", "address")
+    assert got.select("side", "address", "team", "aws_service").rows() == [
+        (EXTERNAL_SIDE, "", None, None),
+        (EXTERNAL_SIDE, "16.15.156.7", None, "S3"),
+        (EXTERNAL_SIDE, "999.1.1.1", None, None),
+        (INTERNAL_SIDE, "10.10.1.50", "identity", None),
+        (INTERNAL_SIDE, "10.99.0.1", ipam.UNATTRIBUTED, None),
+        (INTERNAL_SIDE, "not-an-address", ipam.UNATTRIBUTED, None),
+    ]
+    assert {c: got.schema[c] for c in got.columns} == {c: ATTRIBUTION_SCHEMA[c] for c in got.columns}
+
+
 @pytest.mark.parametrize("day", sample_days())
 def test_answers_known_from_earlier_rows_give_what_matching_gives(sample_warehouse, intervals, day):
     flows = sample_warehouse.get().read_partition("nat_flows", "usage_date", date.fromisoformat(day))
