@@ -108,7 +108,7 @@ def aws_ip_ranges(context: dg.AssetExecutionContext, ip_ranges: IpRangesSource, 
 def _fallback(store: Warehouse, ip_ranges: IpRangesSource) -> tuple[pl.DataFrame, str]:
     """The newest stored version (by createDate), else the bundled snapshot."""
     if store.exists(IP_RANGES_TABLE):
-        versions = store.scan(IP_RANGES_TABLE).select("sync_token", "create_date").unique().sort("create_date").collect()
+        versions = _versions(store)
         if versions.height:
             token = versions["sync_token"][-1]
             return store.read_partition(IP_RANGES_TABLE, "sync_token", token), f"fallback:stored syncToken {token}"
@@ -128,9 +128,7 @@ def ip_ranges_token_for(store: Warehouse, day: date) -> str:
     """The sync token of the ip-ranges version in force on ``day`` (newest created before the day
     ended), else of the oldest stored one (a day older than every stored version). Only two
     columns are scanned: a re-attribution that reuses every external answer needs no more."""
-    versions = (
-        store.scan(IP_RANGES_TABLE).select("sync_token", "create_date").unique().sort("create_date").collect()
-    )
+    versions = _versions(store)
     if versions.is_empty():
         raise dg.Failure(f"no {IP_RANGES_TABLE} version stored: materialize {IP_RANGES_TABLE} first")
     day_end = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
@@ -141,3 +139,8 @@ def ip_ranges_token_for(store: Warehouse, day: date) -> str:
 def ip_ranges_version(store: Warehouse, sync_token: str) -> pl.DataFrame:
     """Every prefix of one stored ip-ranges version."""
     return store.read_partition(IP_RANGES_TABLE, "sync_token", sync_token)
+
+
+def _versions(store: Warehouse) -> pl.DataFrame:
+    """Each stored ip-ranges version (sync token, create date), oldest first."""
+    return store.scan(IP_RANGES_TABLE).select("sync_token", "create_date").unique().sort("create_date").collect()
