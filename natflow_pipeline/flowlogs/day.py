@@ -128,6 +128,8 @@ class NatFlowStream:
     def __init__(self, batches: Iterator[pl.DataFrame]) -> None:
         self._batches = batches
         self._started = False
+        self._finished = False
+        self._closed_early = False
         self._collected: pl.DataFrame | None = None
         self.streamed_rows = 0  # rows handed out so far, to check against the kept count
 
@@ -135,21 +137,31 @@ class NatFlowStream:
         if self._collected is not None:
             yield self._collected
             return
-        if self._started:
+        if self._started or self._closed_early:
             raise RuntimeError("a day's NAT rows stream once: collect() them to use them twice")
         self._started = True
         for batch in self._batches:
             self.streamed_rows += batch.height
             yield batch
+        self._finished = True
 
     @property
     def consumed(self) -> bool:
         return self._started
 
+    @property
+    def closed_early(self) -> bool:
+        """Closed before every batch was read: the day's counts are incomplete."""
+        return self._closed_early
+
     def close(self) -> None:
         """Stop reading the day now (a consumer that failed partway): the classifying thread and
         the read workers end here, not whenever the abandoned stream is garbage-collected (an
-        exception's traceback can hold it for as long as the exception is kept)."""
+        exception's traceback can hold it for as long as the exception is kept). A no-op once
+        the day has been read in full."""
+        if self._finished or self._collected is not None:
+            return
+        self._closed_early = True
         getattr(self._batches, "close", lambda: None)()
 
     def reader(self, batch_rows: int = STREAM_BATCH_ROWS) -> pa.RecordBatchReader:
@@ -194,6 +206,8 @@ class DayOfFlows:
         self._accounting = accounting
 
     def _read(self) -> _Accounting:
+        if self.nat_flows.closed_early:
+            raise RuntimeError("the day's NAT rows were closed before being read in full: its counts are incomplete")
         if not self.nat_flows.consumed:
             self.nat_flows.collect()
         return self._accounting
@@ -355,18 +369,24 @@ def _prefetched(
 
     Fetching, inflating and parsing run on two worker threads while the classifying thread takes
     the previous batch: S3 reads, ISA-L and Polars all release the GIL, so both cores stay busy.
+    A reader that stops early (the stream closed) cancels the loads not yet started, so closing
+    waits for two objects at most, not for every object read ahead.
     """
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="natflow-read") as pool:
         pending: deque[tuple[FlowLogObject, Future[ParsedFile]]] = deque()
-        ahead = 0  # compressed bytes pending
-        for obj in objects:
-            pending.append((obj, pool.submit(_load, read_bytes, obj.path, columns, False)))
-            ahead += obj.size
-            while len(pending) > MIN_READ_AHEAD and ahead > READ_AHEAD_BYTES:
-                ahead -= pending[0][0].size
+        try:
+            ahead = 0  # compressed bytes pending
+            for obj in objects:
+                pending.append((obj, pool.submit(_load, read_bytes, obj.path, columns, False)))
+                ahead += obj.size
+                while len(pending) > MIN_READ_AHEAD and ahead > READ_AHEAD_BYTES:
+                    ahead -= pending[0][0].size
+                    yield pending.popleft()
+            while pending:
                 yield pending.popleft()
-        while pending:
-            yield pending.popleft()
+        finally:
+            for _, loading in pending:
+                loading.cancel()
 
 
 def _load(read_bytes: Callable[[str], bytes], path: str, columns: list[str], check_addresses: bool) -> ParsedFile:

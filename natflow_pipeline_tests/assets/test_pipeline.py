@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import date
 
+import dagster as dg
 import polars as pl
 import pytest
 from deltalake import DeltaTable
 
+from natflow_pipeline.assets.flow_logs import nat_flows
 from natflow_pipeline.costs import SCHEMA as COST_SCHEMA
+from natflow_pipeline.definitions import defs
+from natflow_pipeline.flowlogs.day import NatFlowStream
 from natflow_pipeline.demo import materialize_days, sample_days
 from natflow_pipeline.resources.warehouse import WarehouseResource
+from natflow_pipeline.warehouse import Warehouse
 
 TABLES = ("nat_flows", "ipam_prefixes", "address_attribution", "team_daily_costs", "flow_log_files", "aws_ip_ranges")
 TRUTH_KEYS = ["team", "source_account_id", "aws_service", "destination_class", "direction"]
@@ -95,3 +101,27 @@ def test_polars_and_pandas_read_back_the_same_numbers(sample_warehouse):
     assert joined.height == by_polars.height == len(by_pandas)
     assert (joined["bytes"] == joined["bytes_pd"]).all()
     assert ((joined["total_usd"] - joined["total_usd_pd"]).abs() < 1e-9).all()
+
+
+def test_a_delta_write_that_fails_partway_surfaces_its_error_and_stops_the_reading_threads(tmp_path, monkeypatch):
+    def fails_after_one_batch(self, table, batches, column, value):
+        next(iter(batches))
+        raise OSError("the store went away")
+
+    closed: list[bool] = []
+    close = NatFlowStream.close
+
+    def recorded_close(stream: NatFlowStream) -> None:
+        close(stream)
+        closed.append(stream.closed_early)
+        # gone now, not later when Dagster lets go of the exception and the stream with it
+        assert not [t for t in threading.enumerate() if t.name.startswith(("natflow-classify", "natflow-read"))]
+
+    monkeypatch.setattr(Warehouse, "write_partition_stream", fails_after_one_batch)
+    monkeypatch.setattr(NatFlowStream, "close", recorded_close)
+    resources = {**defs.resources, "warehouse": WarehouseResource(uri=str(tmp_path / "wh"))}
+    result = dg.materialize([nat_flows], partition_key=sample_days()[0], resources=resources, raise_on_error=False)
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert "the store went away" in str(failure.step_failure_data.error)  # the write's error, not another
+    assert closed == [True]

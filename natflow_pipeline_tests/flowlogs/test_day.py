@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date, timedelta
 
 import fsspec
@@ -61,13 +62,34 @@ def test_the_rows_stream_once_and_the_counts_wait_for_them():
     assert fresh.totals()["rows_kept"] == streamed == fresh.nat_flows.collect().height
 
 
-def test_closing_a_partly_read_day_stops_its_threads_while_the_stream_is_still_referenced():
-    day = read_sample_day(batch_rows=1)
+def test_closing_a_partly_read_day_stops_its_threads_and_its_reads_ahead():
+    fs = fsspec.filesystem("file")
+    objects = objects_for_day(fs, str(DEFAULT_FLOW_LOGS), DAY, timedelta(minutes=60))
+    fetched: list[str] = []
+
+    def slow_read(path: str) -> bytes:  # a slow store: the reads ahead are still queued at close
+        fetched.append(path)
+        time.sleep(0.05)
+        return fs.cat_file(path)
+
+    day = read_day(objects, slow_read, DAY, batch_rows=1)
     batches = iter(day.nat_flows)
     assert next(batches).height
     assert [t for t in threading.enumerate() if t.name == "natflow-classify"]
     day.nat_flows.close()  # as the nat_flows asset does when its Delta write fails partway
     assert not [t for t in threading.enumerate() if t.name.startswith(("natflow-classify", "natflow-read"))]
+    assert len(fetched) < len(objects) // 2  # the queued reads were cancelled, not waited for
+    with pytest.raises(RuntimeError, match="closed before being read in full"):
+        day.totals()  # partial counts are never passed off as the day's
+    with pytest.raises(RuntimeError):
+        list(day.nat_flows)
+
+
+def test_closing_a_day_read_in_full_changes_nothing():
+    day = read_sample_day(batch_rows=50_000)
+    rows = sum(batch.height for batch in day.nat_flows)
+    day.nat_flows.close()
+    assert day.totals()["rows_kept"] == rows and day.balanced()
 
 
 def test_batches_classified_in_the_background_arrive_in_order_and_so_do_errors():
