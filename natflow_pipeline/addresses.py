@@ -302,8 +302,8 @@ def longest_prefix_match(
 ) -> pl.DataFrame:
     """Attach the payload of the interval containing each address (nulls where none does).
 
-    ``intervals`` comes from :func:`flatten`; ``addresses`` should hold distinct keys, since the
-    caller joins the answer back to its rows.
+    ``intervals`` comes from :func:`flatten`; ``addresses`` should hold distinct, non-null keys:
+    each is matched once, and the caller takes the answers to its rows.
     """
     left = addresses.sort(key_column)
     right = intervals.select("range_first", "range_last", *payload)

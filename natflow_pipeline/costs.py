@@ -127,8 +127,21 @@ def aggregate_attributed(nat_flows: pl.DataFrame | pl.LazyFrame, attribution: pl
 
 
 def _class_of(column: str, addresses: pl.Series, classes: pl.Series) -> pl.Expr:
-    """The class of each row's address; null where the attribution does not list it."""
-    return pl.col(column).replace_strict(addresses, classes, default=None, return_dtype=classes.dtype).alias(classes.name)
+    """The class of each row's address; null where the attribution does not list it.
+
+    An attribution lists each address once and no null (``attribution_of`` makes it so); one
+    that does not (a table edited by hand) fails here by name, rather than with Polars' message
+    about ``replace``'s input, or by counting a row twice as a join would."""
+    listed = addresses.is_not_null()
+    repeated = addresses.filter(listed & addresses.is_duplicated()).unique().sort()
+    if repeated.len():
+        shown = ", ".join(repeated.head(5).to_list())
+        raise ValueError(f"the attribution lists {repeated.len()} {column} value(s) more than once (e.g. {shown})")
+    return (
+        pl.col(column)
+        .replace_strict(addresses.filter(listed), classes.filter(listed), default=None, return_dtype=classes.dtype)
+        .alias(classes.name)
+    )
 
 
 def combine(partials: list[pl.DataFrame]) -> pl.DataFrame:

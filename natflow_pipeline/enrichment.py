@@ -199,16 +199,18 @@ def _match(addresses: pl.Series, intervals: pl.DataFrame, payload: list[str], na
 
 
 def _keyed(distinct: pl.Series, nat64: bool) -> pl.DataFrame:
+    """``addr`` with its ``key`` (null for text that is not an address); on the external side a
+    NAT64 address is keyed by the IPv4 address it embeds, which is what ip-ranges.json lists."""
     keyed = pl.DataFrame({"addr": distinct, "key": address_keys(distinct)})
     return keyed.with_columns(unwrap_nat64(pl.col("key"))) if nat64 else keyed
 
 
 def _sided(distinct: pl.Series, intervals: pl.DataFrame, payload: list[str], side: str, nat64: bool) -> pl.DataFrame:
-    """Every address of ``distinct`` (distinct already) with its match: nulls where none, and for
+    """Every address of ``distinct`` (distinct already, no null) with its match: nulls where none, and for
     text that is not an address, which stays listed rather than silently dropped. Such text is
     set apart and put back, rather than every answer joined back to the list: the join cost as
     much as the match."""
-    keyed = _keyed(distinct.drop_nulls().alias("addr"), nat64)
+    keyed = _keyed(distinct.alias("addr"), nat64)
     valid = keyed.filter(pl.col("key").is_not_null())
     parts = [longest_prefix_match(valid, "key", intervals, payload)]
     if valid.height < keyed.height:

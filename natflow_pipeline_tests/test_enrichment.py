@@ -198,6 +198,17 @@ def test_the_gold_aggregate_by_address_class_on_the_edge_cases(intervals):
     assert set(aggregate_attributed(flows, partial)["team"]) == {"identity", ipam.UNATTRIBUTED}
 
 
+def test_an_attribution_that_lists_an_address_twice_fails_by_name(intervals):
+    flows = nat_rows([("10.10.1.50", "16.15.156.7"), (None, "198.51.100.7")])
+    attribution = attribution_of(flows, *intervals)
+    twice = pl.concat([attribution, attribution.filter(pl.col("address") == "10.10.1.50").with_columns(pl.lit("other").alias("team"))])
+    with pytest.raises(ValueError, match=r"lists 1 internal_addr value\(s\) more than once \(e\.g\. 10\.10\.1\.50\)"):
+        aggregate_attributed(flows, twice)
+    # a null address in a hand-made attribution is no answer: the row without an address stays unattributed
+    with_null = pl.concat([attribution, attribution.filter(pl.col("side") == "internal").with_columns(pl.lit(None, dtype=pl.String).alias("address"))])
+    assert_frame_equal(sorted_partials(aggregate_attributed(flows, with_null)), sorted_partials(aggregate(attach(flows, attribution))))
+
+
 @pytest.mark.parametrize("day", sample_days())
 def test_the_insight_tables_equal_what_every_enriched_row_gives(sample_warehouse, intervals, day):
     """top_talkers and endpoint_savings, built from nat_flows + the attribution, are what the
