@@ -107,7 +107,7 @@ def aggregate_attributed(nat_flows: pl.DataFrame | pl.LazyFrame, attribution: pl
     inside = inside.join(inside_classes, on=["team", "source_account_id"], nulls_equal=True)
     outside = outside.join(outside_classes, on=["aws_service", "aws_region"], nulls_equal=True)
     gateway_keys = ("usage_date", "account_id", "region", "interface_id", "direction")
-    return (
+    aggregated = (
         nat_flows.lazy()
         .with_columns(
             _class_of("internal_addr", inside["internal_addr"], inside["_internal_class"]),
@@ -122,26 +122,34 @@ def aggregate_attributed(nat_flows: pl.DataFrame | pl.LazyFrame, attribution: pl
         .with_columns(destination_class().alias("destination_class"))
         .group_by(PARTIAL_KEYS)
         .agg(pl.col("flows").sum(), pl.col("bytes").sum())
-        .collect()
     )
+    try:
+        return aggregated.collect()
+    except pl.exceptions.InvalidOperationError as err:
+        for column, addresses in (("internal_addr", inside["internal_addr"]), ("external_addr", outside["external_addr"])):
+            if (explained := _repeated(column, addresses)) is not None:
+                raise explained from err
+        raise
 
 
 def _class_of(column: str, addresses: pl.Series, classes: pl.Series) -> pl.Expr:
-    """The class of each row's address; null where the attribution does not list it.
+    """The class of each row's address; null where the attribution does not list it (a null
+    address in a hand-made attribution is no answer, as it was no match for a join)."""
+    if addresses.null_count():
+        listed = addresses.is_not_null()
+        addresses, classes = addresses.filter(listed), classes.filter(listed)
+    return pl.col(column).replace_strict(addresses, classes, default=None, return_dtype=classes.dtype).alias(classes.name)
 
-    An attribution lists each address once and no null (``attribution_of`` makes it so); one
-    that does not (a table edited by hand) fails here by name, rather than with Polars' message
-    about ``replace``'s input, or by counting a row twice as a join would."""
-    listed = addresses.is_not_null()
-    repeated = addresses.filter(listed & addresses.is_duplicated()).unique().sort()
-    if repeated.len():
-        shown = ", ".join(repeated.head(5).to_list())
-        raise ValueError(f"the attribution lists {repeated.len()} {column} value(s) more than once (e.g. {shown})")
-    return (
-        pl.col(column)
-        .replace_strict(addresses.filter(listed), classes.filter(listed), default=None, return_dtype=classes.dtype)
-        .alias(classes.name)
-    )
+
+def _repeated(column: str, addresses: pl.Series) -> ValueError | None:
+    """Why ``replace_strict`` refused an attribution: it lists an address more than once, which
+    ``attribution_of`` never does but a table edited by hand can (a join would have counted the
+    rows twice). Checked only once it has failed: on every batch it cost a third of the function."""
+    repeated = addresses.drop_nulls().filter(addresses.drop_nulls().is_duplicated()).unique().sort()
+    if not repeated.len():
+        return None
+    shown = ", ".join(repeated.head(5).to_list())
+    return ValueError(f"the attribution lists {repeated.len()} {column} value(s) more than once (e.g. {shown})")
 
 
 def combine(partials: list[pl.DataFrame]) -> pl.DataFrame:
