@@ -145,7 +145,8 @@ def _repeated(column: str, addresses: pl.Series) -> ValueError | None:
     """Why ``replace_strict`` refused an attribution: it lists an address more than once, which
     ``attribution_of`` never does but a table edited by hand can (a join would have counted the
     rows twice). Checked only once it has failed: on every batch it cost a third of the function."""
-    repeated = addresses.drop_nulls().filter(addresses.drop_nulls().is_duplicated()).unique().sort()
+    listed = addresses.drop_nulls()
+    repeated = listed.filter(listed.is_duplicated()).unique().sort()
     if not repeated.len():
         return None
     shown = ", ".join(repeated.head(5).to_list())

@@ -137,7 +137,9 @@ class NatFlowStream:
         if self._collected is not None:
             yield self._collected
             return
-        if self._started or self._closed_early:
+        if self._closed_early:
+            raise RuntimeError("the day's NAT rows were closed before being read in full")
+        if self._started:
             raise RuntimeError("a day's NAT rows stream once: collect() them to use them twice")
         self._started = True
         for batch in self._batches:

@@ -81,7 +81,7 @@ def test_closing_a_partly_read_day_stops_its_threads_and_its_reads_ahead():
     assert len(fetched) < len(objects) // 2  # the queued reads were cancelled, not waited for
     with pytest.raises(RuntimeError, match="closed before being read in full"):
         day.totals()  # partial counts are never passed off as the day's
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="closed before being read in full"):
         list(day.nat_flows)
 
 
