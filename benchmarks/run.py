@@ -215,7 +215,7 @@ def _import_everything(phase: str) -> None:
 
         import benchmarks.duckdb_job  # noqa: F401
     if phase in ("ip_ranges", "attribute", "reattribute"):
-        import natflow_pipeline.assets.reference  # noqa: F401  (the assets' own reads; imports Dagster)
+        import natflow_pipeline.assets.enrichment  # noqa: F401  (the asset's own function; imports Dagster)
     import natflow_pipeline.costs  # noqa: F401
     import natflow_pipeline.enrichment  # noqa: F401
     import natflow_pipeline.flowlogs.day  # noqa: F401
@@ -350,30 +350,17 @@ def _store_ip_ranges(warehouse: Path) -> int:
 
 
 def _attribute(root: Path, day, warehouse: Path, ipam_path: Path | None = None, label: str = "netbox-export") -> int:
-    """What the address_attribution asset does, through the functions it calls: read the stored
-    NAT rows' addresses, match each distinct one (reusing the external answers a stored attribution
-    got from the same ip-ranges version: then that version is neither read nor flattened) and
-    write that. The IPAM side is built from the NetBox export here, as ipam_prefixes would after a
-    NetBox fix (that work is timed too; only NetBox's API is not)."""
-    import polars as pl
-
-    from natflow_pipeline.assets.reference import ip_ranges_token_for, ip_ranges_version
-    from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, attribution_table, reusable_answers
+    """What the address_attribution asset does, through the function it calls (attribute_day):
+    read the stored NAT rows' addresses, match each distinct one (reusing the external answers a
+    stored attribution got from the same ip-ranges version: then that version is neither read nor
+    flattened) and write that. The IPAM side is built from the NetBox export here, as
+    ipam_prefixes would after a NetBox fix (that work is timed too; only NetBox's API is not)."""
+    from natflow_pipeline.assets.enrichment import attribute_day
+    from natflow_pipeline.enrichment import ATTRIBUTION_TABLE
     from natflow_pipeline.warehouse import Warehouse
 
     store = Warehouse(str(warehouse))
-    token = ip_ranges_token_for(store, day)
-    previous = store.read_partition(ATTRIBUTION_TABLE, "usage_date", day) if store.exists(ATTRIBUTION_TABLE) else None
-    addresses = store.scan("nat_flows").filter(pl.col("usage_date") == pl.lit(day)).select("internal_addr", "external_addr")
-    attribution = attribution_table(
-        addresses,
-        day,
-        _ipam_intervals(root, ipam_path),
-        lambda: _aws_intervals(ip_ranges_version(store, token)),
-        label,
-        token,
-        reusable_answers(previous, token),
-    )
+    attribution, _, _ = attribute_day(store, day, _ipam_intervals(root, ipam_path), label)
     store.write_partition(ATTRIBUTION_TABLE, attribution, "usage_date", day)
     return attribution.height
 

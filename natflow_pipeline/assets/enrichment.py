@@ -19,7 +19,14 @@ from natflow_pipeline.assets.reference import (
     ipam_snapshot_for,
 )
 from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
-from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, EXTERNAL_SIDE, INTERNAL_SIDE, attribution_table, reusable_answers
+from natflow_pipeline.enrichment import (
+    ATTRIBUTION_TABLE,
+    EXTERNAL_SIDE,
+    INTERNAL_SIDE,
+    Intervals,
+    attribution_table,
+    reusable_answers,
+)
 from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.resources.warehouse import WarehouseResource
 from natflow_pipeline.warehouse import Warehouse
@@ -44,21 +51,8 @@ def address_attribution(context: dg.AssetExecutionContext, warehouse: WarehouseR
     store = warehouse.get()
     started = time.perf_counter()
     snapshot, snapshot_date = ipam_snapshot_for(store, day)
-    sync_token = ip_ranges_token_for(store, day)
-    flows = store.scan("nat_flows").filter(pl.col("usage_date") == pl.lit(day)).select("internal_addr", "external_addr")
-    # A re-run (an IPAM fix) keeps the external answers the same ip-ranges version gave, and then
-    # neither reads that version nor flattens it: only the internal side is matched again.
-    known = reusable_answers(_stored(store, day), sync_token)
-    attribution = attribution_table(
-        flows,
-        day,
-        ipam_table.lookup_intervals(snapshot),
-        lambda: ranges_table.lookup_intervals(ip_ranges_version(store, sync_token)),
-        snapshot_date,
-        sync_token,
-        known,
-    )
-    nat_rows = flows.select(pl.len()).collect().item()
+    attribution, sync_token, reused = attribute_day(store, day, ipam_table.lookup_intervals(snapshot), snapshot_date)
+    nat_rows = _day_addresses(store, day).select(pl.len()).collect().item()
     elapsed = time.perf_counter() - started
     version = store.write_partition(ATTRIBUTION_TABLE, attribution, "usage_date", day)
     internal = attribution.filter(pl.col("side") == INTERNAL_SIDE)
@@ -74,12 +68,38 @@ def address_attribution(context: dg.AssetExecutionContext, warehouse: WarehouseR
             "aws_addresses": int(external["aws_service"].is_not_null().sum()),
             "ipam_snapshot_used": snapshot_date,
             "ip_ranges_sync_token_used": sync_token,
-            "external_answers_reused": known.height if known is not None else 0,
+            "external_answers_reused": reused,
             # NAT rows of the day attributed per second (reading their addresses, matching, not the write).
             "rows_per_second": round(nat_rows / elapsed, 1) if elapsed > 0 else 0.0,
             "delta_version": version,
         }
     )
+
+
+def attribute_day(store: Warehouse, day: date, ipam_intervals: Intervals, ipam_snapshot_date: str) -> tuple[pl.DataFrame, str, int]:
+    """The day's attribution from its stored NAT rows (not yet written), the ip-ranges version
+    that answered, and how many external answers were reused. The asset's work, callable without
+    Dagster (the benchmark's re-attribution calls it).
+
+    A re-run (an IPAM fix) keeps the external answers the same ip-ranges version gave, and then
+    neither reads that version nor flattens it: only the internal side is matched again.
+    """
+    sync_token = ip_ranges_token_for(store, day)
+    known = reusable_answers(_stored(store, day), sync_token)
+    attribution = attribution_table(
+        _day_addresses(store, day),
+        day,
+        ipam_intervals,
+        lambda: ranges_table.lookup_intervals(ip_ranges_version(store, sync_token)),
+        ipam_snapshot_date,
+        sync_token,
+        known,
+    )
+    return attribution, sync_token, known.height if known is not None else 0
+
+
+def _day_addresses(store: Warehouse, day: date) -> pl.LazyFrame:
+    return store.scan("nat_flows").filter(pl.col("usage_date") == pl.lit(day)).select("internal_addr", "external_addr")
 
 
 def _stored(store: Warehouse, day: date) -> pl.DataFrame | None:
