@@ -31,6 +31,7 @@ import polars as pl
 import pyarrow as pa
 
 from natflow_pipeline.addresses import address_keys
+from natflow_pipeline.allocator import keep_freed_buffers
 from natflow_pipeline.flowlogs import nat
 from natflow_pipeline.flowlogs.fields import ADDRESS_FIELDS, FIELD_TYPES
 from natflow_pipeline.flowlogs.layout import FlowLogObject, delivery_name
@@ -285,6 +286,7 @@ def read_day(
     The batch's addresses are validated together too, on their distinct values; a file holding a
     bad one is re-read line by line, to say which lines and why.
     """
+    keep_freed_buffers()  # each delivery's buffers are freed and allocated again: see allocator
     unique, duplicates = _drop_duplicates(objects)
     accounting = _Accounting(stats=duplicates)
     batch = _Batch(day, internal_cidrs, list(columns), accounting, read_bytes)
