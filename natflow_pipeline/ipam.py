@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from natflow_pipeline.addresses import Owned, cidr_bounds, flatten
+from natflow_pipeline.addresses import Owned, cidr_bounds, flatten, network_text
 
 UNATTRIBUTED = "unattributed"
 
@@ -126,13 +126,13 @@ def _row(
         tenant["group"] = groups[tenant.get("id")]
     enriched = {**entry, "tenant": tenant or None}
     account = (entry.get("custom_fields") or {}).get(account_field)
-    net = ipaddress.ip_network(cidr, strict=False)
+    prefix, family = network_text(cidr)
     status = entry.get("status")
     return {
         "kind": kind,
         "netbox_id": entry.get("id"),
-        "prefix": str(net),
-        "family": net.version,
+        "prefix": prefix,
+        "family": family,
         "status": status.get("value") if isinstance(status, Mapping) else status,
         "vrf": _name(entry.get("vrf")),
         "tenant": _name(tenant or None),

@@ -5,10 +5,20 @@ from __future__ import annotations
 import ipaddress
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from natflow_pipeline.addresses import Owned, address_keys, cidr_bounds, flatten, key_of, longest_prefix_match, unwrap_nat64
+from natflow_pipeline.addresses import (
+    Owned,
+    address_keys,
+    cidr_bounds,
+    flatten,
+    key_of,
+    longest_prefix_match,
+    network_text,
+    unwrap_nat64,
+)
 
 PAYLOAD = {"owner": pl.String}
 
@@ -76,3 +86,29 @@ def test_nat64_addresses_unwrap_to_their_ipv4():
     keys = pl.DataFrame({"k": address_keys(pl.Series(["64:ff9b::34d8:1", "2600::1"]))})
     out = keys.select(unwrap_nat64(pl.col("k"))).to_series().to_list()
     assert out == [key_of("52.216.0.1"), int(ipaddress.IPv6Address("2600::1"))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.integers(0, 2**32 - 1),
+    length=st.one_of(st.none(), st.integers(0, 32)),
+    v6=st.integers(0, 2**128 - 1),
+    v6_length=st.integers(0, 128),
+)
+def test_network_text_is_what_ipaddress_says(value, length, v6, v6_length):
+    """Host bits dropped, a bare address a /32, IPv6 canonical: exactly ``str(ip_network(strict=False))``."""
+    for cidr in (
+        str(ipaddress.IPv4Address(value)) + ("" if length is None else f"/{length}"),
+        f"{ipaddress.IPv6Address(v6)}/{v6_length}",
+        f"::ffff:{ipaddress.IPv4Address(value)}/{96 + (length or 0)}",
+    ):
+        net = ipaddress.ip_network(cidr, strict=False)
+        assert network_text(cidr) == (str(net), net.version)
+
+
+@pytest.mark.parametrize("text", ["10.0.0.01/8", "10.0.0.1/33", "256.0.0.0/8", "10.0.0/8", "10.0.0.0/ 8", "not-a-prefix", ""])
+def test_network_text_refuses_what_ipaddress_refuses(text):
+    with pytest.raises(ValueError):
+        ipaddress.ip_network(text, strict=False)
+    with pytest.raises(ValueError):
+        network_text(text)
