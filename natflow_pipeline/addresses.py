@@ -218,7 +218,8 @@ def network_text(cidr: str) -> tuple[str, int]:
     its ``version`` give them (``10.1.2.3/16`` is ``10.1.0.0/16``; a bare address is a /32).
 
     Plain IPv4 goes through :func:`cidr_bounds`' hand parser: an IPAM snapshot holds thousands of
-    prefixes, and ``ipaddress`` cost about 28 us a prefix there, half of building the snapshot.
+    prefixes, and ``ipaddress`` costs 6.6 us a prefix against 2.8 us (the benchmark's 4,878-entry
+    snapshot: 0.072 s against 0.092 s, median of 9 alternating).
     Anything else (IPv6, or text the parser refuses) goes through ``ipaddress``, which raises
     ``ValueError`` for what is not a network.
     """
