@@ -20,8 +20,8 @@ memory at its top once more than 16 MiB lies there (below that, it keeps it for 
 and a block of 32 MiB or more is still mmapped and returned when freed. Blocks freed inside a heap
 stay in glibc's free lists, as they do with the defaults once glibc has raised its own thresholds.
 After the benchmark's whole job the process held 540-558 MB (16 or 64 MiB), and ``malloc_trim``
-then gave back 5 MB, so reading a day does not end with one. Other C libraries (musl, macOS) are left as
-they are.
+then gave back 5 MB, so reading a day does not end with one. Other C libraries (musl, macOS) are
+left as they are.
 """
 
 from __future__ import annotations
@@ -61,5 +61,5 @@ def keep_freed_buffers() -> bool:
     if libc is None:
         return False
     # Both are set: setting either one turns off glibc's dynamic adjustment of the other.
-    return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES))
-
+    mmap_set = libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+    return bool(mmap_set) and bool(libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES))
