@@ -7,7 +7,7 @@ import filecmp
 from natflow_pipeline.paths import DATA_DIR, DEFAULT_IP_RANGES
 from natflow_pipeline.sample_data.__main__ import SAMPLE_CONNECTIONS_PER_DAY, SAMPLE_DAYS, SAMPLE_SEED
 from natflow_pipeline.sample_data.generator import generate
-from natflow_pipeline.partitions import SAMPLE_START_DATE
+from natflow_pipeline.settings import SAMPLE_START_DATE
 from datetime import date
 
 

@@ -66,35 +66,6 @@ FIELD_TYPES: dict[str, pl.DataType] = {
     "reject_reason": TEXT,
 }
 
-#: Fields without which the NAT logic cannot run at all.
-NAT_REQUIRED_FIELDS: tuple[str, ...] = ("srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr", "bytes", "start")
-
-#: Fields the pipeline carries into ``nat_flows`` when the file has them.
-CARRIED_FIELDS: tuple[str, ...] = (
-    "account_id",
-    "interface_id",
-    "srcaddr",
-    "dstaddr",
-    "pkt_srcaddr",
-    "pkt_dstaddr",
-    "srcport",
-    "dstport",
-    "protocol",
-    "packets",
-    "bytes",
-    "start",
-    "end",
-    "action",
-    "log_status",
-    "region",
-    "vpc_id",
-    "subnet_id",
-    "flow_direction",
-    "traffic_path",
-    "pkt_src_aws_service",
-    "pkt_dst_aws_service",
-)
-
 ADDRESS_FIELDS: tuple[str, ...] = ("srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr")
 
 

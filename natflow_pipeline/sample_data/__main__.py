@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from natflow_pipeline.paths import DATA_DIR, DEFAULT_IP_RANGES
-from natflow_pipeline.partitions import SAMPLE_START_DATE
+from natflow_pipeline.settings import SAMPLE_START_DATE
 from natflow_pipeline.sample_data.generator import generate
 
 SAMPLE_DAYS = 3

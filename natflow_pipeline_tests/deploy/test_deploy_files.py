@@ -14,6 +14,8 @@ import yaml
 from dagster._core.instance.config import dagster_instance_config
 from dockerfile_parse import DockerfileParser
 
+from natflow_pipeline import settings
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 
@@ -61,8 +63,7 @@ def test_helm_values_load_the_same_module_and_set_only_known_settings():
     (deployment,) = values["dagster-user-deployments"]["deployments"]
     args = deployment["dagsterApiGrpcArgs"]
     assert args[args.index("-m") + 1] == "natflow_pipeline.definitions"
-    known = set(re.findall(r"NATFLOW_[A-Z0-9_]+", (ROOT / "natflow_pipeline" / "settings.py").read_text()))
-    known |= set(re.findall(r"NATFLOW_[A-Z0-9_]+", (ROOT / "natflow_pipeline" / "partitions.py").read_text()))
+    known = {entry.variable for entry in settings.SETTINGS}
     for variable in deployment["env"]:
         assert variable["name"] in known, f"{variable['name']} is read nowhere in natflow_pipeline"
     assert values["runLauncher"]["type"] == "K8sRunLauncher"
