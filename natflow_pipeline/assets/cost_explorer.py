@@ -127,9 +127,10 @@ def nat_cost_reconciliation(
 ) -> dg.MaterializeResult:
     day = date.fromisoformat(context.partition_key)
     store = warehouse.get()
-    if not store.exists(REQUESTS_TABLE) or store.read_partition(REQUESTS_TABLE, "usage_date", day).is_empty():
+    answers = store.read_partition(REQUESTS_TABLE, "usage_date", day) if store.exists(REQUESTS_TABLE) else pl.DataFrame()
+    if answers.is_empty():
         raise dg.Failure(f"no Cost Explorer answer stored for {day}: materialize cost_explorer_nat_usage for {day} first")
-    request = store.read_partition(REQUESTS_TABLE, "usage_date", day).row(0, named=True)
+    request = answers.row(0, named=True)
     usage = store.read_partition(USAGE_TABLE, "usage_date", day) if store.exists(USAGE_TABLE) else pl.DataFrame(schema=USAGE_SCHEMA)
     flows = (
         store.read_partition("team_daily_costs", "usage_date", day, ["account_id", "region", "bytes"])

@@ -1,7 +1,7 @@
 """Reference data: the company's IPAM (a NetBox export file or a live NetBox) and AWS's ranges."""
 
 
-import os
+import abc
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +15,12 @@ from natflow_pipeline.paths import DEFAULT_IP_RANGES, DEFAULT_IPAM_EXPORT
 AWS_IP_RANGES_URL = "https://ip-ranges.amazonaws.com/ip-ranges.json"
 
 
-class IpamResource(dg.ConfigurableResource):
+class IpamResource(dg.ConfigurableResource, abc.ABC):
     """What every IPAM source shares: how a NetBox entry names its team and account.
 
     Both sources hand NetBox-shaped records to :func:`ipam.snapshot`, so a NetBox and its export
-    give the same snapshot table.
+    give the same snapshot table. Abstract: a source is :class:`IpamSource` (an export file) or
+    :class:`NetBoxSource` (a live NetBox), each implementing :meth:`snapshot`.
     """
 
     team_source: str = Field(
@@ -28,9 +29,9 @@ class IpamResource(dg.ConfigurableResource):
     account_field: str = Field(default="aws_account_id", description="Custom field holding the owning AWS account.")
     inherit_teams: bool = Field(default=True, description="Bare child prefixes take their nearest ancestor's team.")
 
+    @abc.abstractmethod
     def snapshot(self) -> tuple[pl.DataFrame, str]:
         """The IPAM as a snapshot table, and a description of where it came from."""
-        raise NotImplementedError
 
     def _table(self, export: dict[str, list[dict[str, Any]]]) -> pl.DataFrame:
         return ipam.snapshot(
@@ -80,7 +81,7 @@ class NetBoxSource(IpamResource):
 def ipam_from_env() -> IpamResource:
     """The IPAM source the code location uses: ``NATFLOW_IPAM_SOURCE=netbox`` reads NetBox
     (NETBOX_URL, NETBOX_TOKEN); unset or ``file`` reads the embedded export."""
-    kind = os.environ.get("NATFLOW_IPAM_SOURCE", "file").strip().lower()
+    kind = settings.ipam_source()
     if kind == "netbox":
         return NetBoxSource(url=dg.EnvVar("NETBOX_URL"), token=dg.EnvVar("NETBOX_TOKEN"))
     if kind in ("", "file"):
@@ -122,4 +123,4 @@ def ip_ranges_from_env() -> IpRangesSource:
     """``NATFLOW_IP_RANGES_URL`` (e.g. AWS's URL) when set; else the bundled snapshot (or the file
     ``NATFLOW_IP_RANGES_PATH`` names), so the embedded demo runs offline."""
     bundled = settings.ip_ranges_path()
-    return IpRangesSource(url=os.environ.get("NATFLOW_IP_RANGES_URL") or bundled, fallback_path=bundled)
+    return IpRangesSource(url=settings.ip_ranges_url(), fallback_path=bundled)
