@@ -1,4 +1,4 @@
-"""Where the code location reads and writes, from environment variables (defaults: the embedded data/).
+"""Where the code location reads and writes, from environment variables (defaults: data/).
 
 One image serves every environment: a developer's `dagster dev`, the backfill tests (7 generated
 days in a temporary folder, or on a moto S3 server) and a Kubernetes deployment (S3, set in the

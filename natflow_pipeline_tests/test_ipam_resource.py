@@ -24,11 +24,12 @@ def test_a_source_without_snapshot_cannot_be_instantiated():
 
 def test_both_sources_are_ipam_resources():
     assert isinstance(IpamSource(), IpamResource)
-    assert isinstance(NetBoxSource(url="https://netbox.example.com", token="nbt_key.secret"), IpamResource)
+    netbox = NetBoxSource(url="https://netbox.example.com", token="nbt_key.secret")
+    assert isinstance(netbox, IpamResource)
 
 
 def test_a_subclass_implementing_snapshot_is_a_working_dagster_resource():
-    """pydantic/Dagster still accept the abstract base: a subclass configures and runs in an asset."""
+    """pydantic and Dagster accept the abstract base: a subclass configures and runs."""
 
     class Fixed(IpamResource):
         label: str = "fixed"
@@ -41,6 +42,7 @@ def test_a_subclass_implementing_snapshot_is_a_working_dagster_resource():
         frame, where = ipam.snapshot()
         return f"{where}:{frame['team'].item()}"
 
-    result = dg.materialize([taken], resources={"ipam": Fixed(label="here", team_source="tenant_group")})
+    ipam = Fixed(label="here", team_source="tenant_group")
+    result = dg.materialize([taken], resources={"ipam": ipam})
     assert result.success
     assert result.output_for_node("taken") == "here:tenant_group"

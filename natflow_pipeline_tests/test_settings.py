@@ -1,4 +1,4 @@
-"""settings.py is the one place that reads NATFLOW_* variables, and the README's table is its own."""
+"""settings.py alone reads NATFLOW_* variables, and the README's table is its own."""
 
 import importlib
 import re
@@ -58,7 +58,8 @@ def test_start_date_is_read_through_settings(monkeypatch):
     import natflow_pipeline.partitions as partitions
 
     try:
-        assert importlib.reload(partitions).daily_partitions.start.strftime("%Y-%m-%d") == "2026-10-15"
+        start = importlib.reload(partitions).daily_partitions.start
+        assert start.strftime("%Y-%m-%d") == "2026-10-15"
     finally:
         monkeypatch.delenv("NATFLOW_START_DATE")
         importlib.reload(partitions)

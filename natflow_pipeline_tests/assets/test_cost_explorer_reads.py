@@ -41,7 +41,8 @@ class CountingWarehouse(Warehouse):
 class CountingWarehouseResource(WarehouseResource):
     def get(self) -> Warehouse:
         plain = super().get()
-        return CountingWarehouse(plain.uri, plain.storage_options, SCANS.setdefault(self.uri, Counter()))
+        scans = SCANS.setdefault(self.uri, Counter())
+        return CountingWarehouse(plain.uri, plain.storage_options, scans)
 
 
 def stored_final_day(tmp_path) -> CountingWarehouseResource:
@@ -54,17 +55,37 @@ def stored_final_day(tmp_path) -> CountingWarehouseResource:
         [(DAY, "999999999999", "us-east-1", "NatGateway-Bytes", 1.5, "GB", 0.0675, "USD", False)],
         schema=USAGE_SCHEMA,
         orient="row",
-    ).with_columns(pl.lit(fetched_at).alias("fetched_at"), pl.lit("aws:test").alias("source"))
+    ).with_columns(
+        pl.lit(fetched_at).alias("fetched_at"), pl.lit("aws:test").alias("source")
+    )
     store.write_partition(USAGE_TABLE, usage, "usage_date", DAY)
-    request = {"usage_date": DAY, "fetched_at": fetched_at, "source": "aws:test", "estimated": False,
-               "pages": 1, "rows": 1, "retries": 0, "times_asked": 1}
-    store.write_partition(REQUESTS_TABLE, pl.DataFrame([request], schema=REQUESTS_SCHEMA, orient="row"), "usage_date", DAY)
-    flows = pl.DataFrame({"usage_date": [DAY], "account_id": ["999999999999"], "region": ["us-east-1"], "bytes": [int(1.5 * 2**30)]})
+    request = {
+        "usage_date": DAY,
+        "fetched_at": fetched_at,
+        "source": "aws:test",
+        "estimated": False,
+        "pages": 1,
+        "rows": 1,
+        "retries": 0,
+        "times_asked": 1,
+    }
+    requests = pl.DataFrame([request], schema=REQUESTS_SCHEMA, orient="row")
+    store.write_partition(REQUESTS_TABLE, requests, "usage_date", DAY)
+    flows = pl.DataFrame(
+        {
+            "usage_date": [DAY],
+            "account_id": ["999999999999"],
+            "region": ["us-east-1"],
+            "bytes": [int(1.5 * 2**30)],
+        }
+    )
     store.write_partition("team_daily_costs", flows, "usage_date", DAY)
     return resource
 
 
-def materialize(asset: dg.AssetsDefinition, warehouse: CountingWarehouseResource, run_config: dict | None = None) -> Counter[str]:
+def materialize(
+    asset: dg.AssetsDefinition, warehouse: CountingWarehouseResource, run_config: dict | None = None
+) -> Counter[str]:
     SCANS.pop(warehouse.uri, None)
     resources = {
         "warehouse": warehouse,
@@ -73,7 +94,9 @@ def materialize(asset: dg.AssetsDefinition, warehouse: CountingWarehouseResource
         # aws with no endpoint: the stored answer is final and refetch=never, so AWS is never asked
         "cost_explorer": CostExplorerResource(mode="aws"),
     }
-    result = dg.materialize([asset], partition_key=DAY.isoformat(), resources=resources, run_config=run_config)
+    result = dg.materialize(
+        [asset], partition_key=DAY.isoformat(), resources=resources, run_config=run_config
+    )
     assert result.success
     return SCANS.get(warehouse.uri, Counter())
 
@@ -96,7 +119,11 @@ def test_reconciliation_without_a_stored_answer_fails_naming_the_day(tmp_path):
     result = dg.materialize(
         [nat_cost_reconciliation],
         partition_key=DAY.isoformat(),
-        resources={"warehouse": warehouse, "pricing": PricingResource(), "cost_checks": CostChecksResource()},
+        resources={
+            "warehouse": warehouse,
+            "pricing": PricingResource(),
+            "cost_checks": CostChecksResource(),
+        },
         raise_on_error=False,
     )
     assert not result.success
