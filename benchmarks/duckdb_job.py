@@ -71,11 +71,13 @@ def run(
         "SELECT DISTINCT a FROM (SELECT pkt_srcaddr AS a FROM nat UNION SELECT pkt_dstaddr FROM nat) WHERE contains(a, ':')"
     ).fetchall()
     v6_keys = pl.DataFrame(
-        {"addr": [a for (a,) in v6], "key6": [_v6_key(a) for (a,) in v6]}, schema={"addr": pl.String, "key6": pl.UInt128}
+        {"addr": [a for (a,) in v6], "key6": [_v6_key(a) for (a,) in v6]},
+        schema={"addr": pl.String, "key6": pl.UInt128},
     )
     _register_keys(con, "v6_keys", v6_keys, ["key6"])
     internal = " OR ".join(
-        f"({{k}} BETWEEN {first}::UHUGEINT AND {last}::UHUGEINT)" for first, last, _ in map(cidr_bounds, DEFAULT_INTERNAL_CIDRS)
+        f"({{k}} BETWEEN {first}::UHUGEINT AND {last}::UHUGEINT)"
+        for first, last, _ in map(cidr_bounds, DEFAULT_INTERNAL_CIDRS)
     )
     if formulation == "distinct":
         oriented = _distinct(con, internal)
@@ -86,19 +88,37 @@ def run(
     return _price(con, oriented, day, prices)
 
 
-def _register_intervals(con: duckdb.DuckDBPyConnection, name: str, intervals: pl.DataFrame, payload: list[str]) -> None:
-    _register_keys(con, name, intervals.select("range_first", "range_last", *payload), ["range_first", "range_last"])
+def _register_intervals(
+    con: duckdb.DuckDBPyConnection, name: str, intervals: pl.DataFrame, payload: list[str]
+) -> None:
+    _register_keys(
+        con,
+        name,
+        intervals.select("range_first", "range_last", *payload),
+        ["range_first", "range_last"],
+    )
 
 
-def _register_keys(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, keys: list[str]) -> None:
+def _register_keys(
+    con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, keys: list[str]
+) -> None:
     """Arrow has no 128-bit unsigned integer: hand keys over as two 64-bit halves, rebuilt in SQL."""
     halves = frame.with_columns(
-        [e for k in keys for e in ((pl.col(k) // _TWO64).cast(pl.UInt64).alias(f"{k}_hi"), (pl.col(k) % _TWO64).cast(pl.UInt64).alias(f"{k}_lo"))]
+        [
+            e
+            for k in keys
+            for e in (
+                (pl.col(k) // _TWO64).cast(pl.UInt64).alias(f"{k}_hi"),
+                (pl.col(k) % _TWO64).cast(pl.UInt64).alias(f"{k}_lo"),
+            )
+        ]
     ).drop(keys)
     con.register(f"{name}_raw", halves.to_arrow())
     rebuilt = ", ".join(f"(({k}_hi::UHUGEINT) << 64) + {k}_lo::UHUGEINT AS {k}" for k in keys)
     others = ", ".join(c for c in frame.columns if c not in keys)
-    con.execute(f"CREATE TEMP TABLE {name} AS SELECT {rebuilt}{', ' + others if others else ''} FROM {name}_raw")
+    con.execute(
+        f"CREATE TEMP TABLE {name} AS SELECT {rebuilt}{', ' + others if others else ''} FROM {name}_raw"
+    )
 
 
 def _v6_key(text: str) -> int | None:
@@ -133,13 +153,13 @@ def _distinct(con: duckdb.DuckDBPyConnection, internal: str) -> str:
     """Each distinct address keyed, tested and matched once; rows join the answers back."""
     con.execute(
         f"""CREATE TEMP TABLE addr AS
-        SELECT a.a AS addr, coalesce(v.key6, {_key_sql('a.a')}) AS key
+        SELECT a.a AS addr, coalesce(v.key6, {_key_sql("a.a")}) AS key
         FROM (SELECT DISTINCT pkt_srcaddr AS a FROM nat UNION SELECT DISTINCT pkt_dstaddr FROM nat) a
         LEFT JOIN v6_keys v ON v.addr = a.a"""
     )
     con.execute(
         f"""CREATE TEMP TABLE matched AS
-        WITH k AS (SELECT addr, key, {internal.format(k='key')} AS internal, {_unwrap_nat64('key')} AS ext_key FROM addr),
+        WITH k AS (SELECT addr, key, {internal.format(k="key")} AS internal, {_unwrap_nat64("key")} AS ext_key FROM addr),
         i AS (SELECT k.*, CASE WHEN k.key <= iv.range_last THEN iv.team END AS team,
                      CASE WHEN k.key <= iv.range_last THEN iv.source_account_id END AS source_account_id
               FROM k ASOF LEFT JOIN ipam_iv iv ON k.key >= iv.range_first)
@@ -169,16 +189,19 @@ def _per_row(con: duckdb.DuckDBPyConnection, internal: str, formulation: str) ->
     """Keys computed and matched for every NAT row (no distinct staging)."""
     con.execute(
         f"""CREATE TEMP TABLE keyed AS
-        SELECT n.*, coalesce(vs.key6, {_key_sql('n.pkt_srcaddr')}) AS src_key,
-                    coalesce(vd.key6, {_key_sql('n.pkt_dstaddr')}) AS dst_key
+        SELECT n.*, coalesce(vs.key6, {_key_sql("n.pkt_srcaddr")}) AS src_key,
+                    coalesce(vd.key6, {_key_sql("n.pkt_dstaddr")}) AS dst_key
         FROM nat n LEFT JOIN v6_keys vs ON vs.addr = n.pkt_srcaddr LEFT JOIN v6_keys vd ON vd.addr = n.pkt_dstaddr"""
     )
-    egress = _orient_sql(f"coalesce({internal.format(k='src_key')}, false)", f"coalesce({internal.format(k='dst_key')}, false)")
+    egress = _orient_sql(
+        f"coalesce({internal.format(k='src_key')}, false)",
+        f"coalesce({internal.format(k='dst_key')}, false)",
+    )
     con.execute(
         f"""CREATE TEMP TABLE sided AS
         SELECT account_id, region, interface_id, bytes, e,
                CASE WHEN e THEN src_key ELSE dst_key END AS int_key,
-               {_unwrap_nat64('CASE WHEN e THEN dst_key ELSE src_key END')} AS ext_key
+               {_unwrap_nat64("CASE WHEN e THEN dst_key ELSE src_key END")} AS ext_key
         FROM (SELECT *, {egress} AS e FROM keyed)"""
     )
     if formulation == "asof":
@@ -193,20 +216,31 @@ def _per_row(con: duckdb.DuckDBPyConnection, internal: str, formulation: str) ->
         aws = "av.{c}"
     con.execute(
         f"""CREATE TEMP TABLE oriented AS
-        WITH t AS (SELECT s.*, {team.format(c='team')} AS team, {team.format(c='source_account_id')} AS source_account_id
+        WITH t AS (SELECT s.*, {team.format(c="team")} AS team, {team.format(c="source_account_id")} AS source_account_id
                    FROM sided s {ipam_join})
         SELECT t.account_id, t.region, t.interface_id, t.bytes,
                CASE WHEN t.e THEN 'egress' ELSE 'ingress' END AS direction, t.team, t.source_account_id,
-               {aws.format(c='aws_service')} AS aws_service, {aws.format(c='aws_region')} AS aws_region
+               {aws.format(c="aws_service")} AS aws_service, {aws.format(c="aws_region")} AS aws_region
         FROM t {aws_join}"""
     )
     return "oriented"
 
 
-def _price(con: duckdb.DuckDBPyConnection, oriented: str, day: date, prices: PriceBook) -> pl.DataFrame:
-    regions = [r for (r,) in con.execute(f"SELECT DISTINCT region FROM {oriented} WHERE region IS NOT NULL").fetchall()]
+def _price(
+    con: duckdb.DuckDBPyConnection, oriented: str, day: date, prices: PriceBook
+) -> pl.DataFrame:
+    regions = [
+        r
+        for (r,) in con.execute(
+            f"SELECT DISTINCT region FROM {oriented} WHERE region IS NOT NULL"
+        ).fetchall()
+    ]
     price_table = pl.DataFrame(
-        {"region": regions, "per_gb": [prices.per_gb(r) for r in regions], "per_hour": [prices.per_hour(r) for r in regions]},
+        {
+            "region": regions,
+            "per_gb": [prices.per_gb(r) for r in regions],
+            "per_hour": [prices.per_hour(r) for r in regions],
+        },
         schema={"region": pl.String, "per_gb": pl.Float64, "per_hour": pl.Float64},
     )
     con.register("prices", price_table.to_arrow())
@@ -226,4 +260,6 @@ def _price(con: duckdb.DuckDBPyConnection, oriented: str, day: date, prices: Pri
         FROM g LEFT JOIN prices p USING (region)"""
     ).to_arrow_table()
     result = pl.from_arrow(result)
-    return result.with_columns((pl.col("data_processing_usd") + pl.col("hourly_usd")).alias("total_usd"))
+    return result.with_columns(
+        (pl.col("data_processing_usd") + pl.col("hourly_usd")).alias("total_usd")
+    )

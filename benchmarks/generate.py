@@ -109,7 +109,16 @@ def generate(cache: Path, rows: int, seed: int, ip_ranges_path: Path) -> Day:
 def _ipam_export(rng: np.random.Generator) -> dict[str, list[dict[str, object]]]:
     groups = [f"group-{g:02d}" for g in range(TENANT_GROUPS)]
     tenants = [
-        {"id": i + 1, "name": f"team-{i:02d}", "slug": f"team-{i:02d}", "group": {"id": i % TENANT_GROUPS + 1, "name": groups[i % TENANT_GROUPS], "slug": groups[i % TENANT_GROUPS]}}
+        {
+            "id": i + 1,
+            "name": f"team-{i:02d}",
+            "slug": f"team-{i:02d}",
+            "group": {
+                "id": i % TENANT_GROUPS + 1,
+                "name": groups[i % TENANT_GROUPS],
+                "slug": groups[i % TENANT_GROUPS],
+            },
+        }
         for i in range(TENANTS)
     ]
     accounts = {t["id"]: f"{100000000000 + t['id'] * 7919:012d}" for t in tenants}
@@ -120,11 +129,22 @@ def _ipam_export(rng: np.random.Generator) -> dict[str, list[dict[str, object]]]
             {
                 "id": len(prefixes) + 1,
                 "prefix": cidr,
-                "family": {"value": 6 if ":" in cidr else 4, "label": "IPv6" if ":" in cidr else "IPv4"},
+                "family": {
+                    "value": 6 if ":" in cidr else 4,
+                    "label": "IPv6" if ":" in cidr else "IPv4",
+                },
                 "vrf": None,
-                "tenant": None if tenant is None else {"id": tenant, "name": f"team-{tenant - 1:02d}", "slug": f"team-{tenant - 1:02d}"},
+                "tenant": None
+                if tenant is None
+                else {
+                    "id": tenant,
+                    "name": f"team-{tenant - 1:02d}",
+                    "slug": f"team-{tenant - 1:02d}",
+                },
                 "status": {"value": status, "label": status.title()},
-                "custom_fields": {"aws_account_id": accounts[tenant] if (tenant is not None and account) else None},
+                "custom_fields": {
+                    "aws_account_id": accounts[tenant] if (tenant is not None and account) else None
+                },
                 "tags": [],
             }
         )
@@ -158,7 +178,9 @@ def _ipam_export(rng: np.random.Generator) -> dict[str, list[dict[str, object]]]
                 "address": f"10.{t}.{int(rng.integers(0, 256))}.{int(rng.integers(1, 255))}/24",
                 "family": {"value": 4, "label": "IPv4"},
                 "vrf": None,
-                "tenant": None if i % 5 == 0 else {"id": int(rng.integers(1, TENANTS + 1)), "name": None, "slug": None},
+                "tenant": None
+                if i % 5 == 0
+                else {"id": int(rng.integers(1, TENANTS + 1)), "name": None, "slug": None},
                 "status": {"value": "active", "label": "Active"},
                 "custom_fields": {"aws_account_id": None},
                 "tags": [],
@@ -171,7 +193,9 @@ def _ipam_export(rng: np.random.Generator) -> dict[str, list[dict[str, object]]]
     return {"prefixes": prefixes, "ip_addresses": addresses, "tenants": tenants}
 
 
-def _netbox_fix(export: dict[str, list[dict[str, object]]], rng: np.random.Generator) -> dict[str, list[dict[str, object]]]:
+def _netbox_fix(
+    export: dict[str, list[dict[str, object]]], rng: np.random.Generator
+) -> dict[str, list[dict[str, object]]]:
     """The same IPAM after someone corrected NetBox: a tenth of the subnets change team."""
     fixed = json.loads(json.dumps(export))
     for p in fixed["prefixes"]:
@@ -186,17 +210,28 @@ def _netbox_fix(export: dict[str, list[dict[str, object]]], rng: np.random.Gener
 
 def _client_hosts(rng: np.random.Generator, export: dict) -> tuple[list[str], np.ndarray]:
     """Client addresses inside the company's prefixes (and some in space nobody owns), with weights."""
-    subnets = [ipaddress.ip_network(p["prefix"]) for p in export["prefixes"] if str(p["prefix"]).endswith("/24") and p["prefix"].startswith("10.")]
+    subnets = [
+        ipaddress.ip_network(p["prefix"])
+        for p in export["prefixes"]
+        if str(p["prefix"]).endswith("/24") and p["prefix"].startswith("10.")
+    ]
     subnets = [s for s in subnets if not str(s).startswith("10.255.")]
     v4_count = int(CLIENT_HOSTS * 0.97)
     picks = rng.integers(0, len(subnets), v4_count)
     hosts = rng.integers(1, 255, v4_count)
     base = np.array([int(s.network_address) for s in subnets], dtype=np.uint64)
     values = base[picks] + hosts.astype(np.uint64)
-    unowned = rng.integers(int(ipaddress.IPv4Address("172.20.0.1")), int(ipaddress.IPv4Address("172.20.255.254")), CLIENT_HOSTS // 50)
+    unowned = rng.integers(
+        int(ipaddress.IPv4Address("172.20.0.1")),
+        int(ipaddress.IPv4Address("172.20.255.254")),
+        CLIENT_HOSTS // 50,
+    )
     v4 = np.unique(np.concatenate([values, unowned.astype(np.uint64)]))
     v4_text = _ipv4_text(v4)
-    v6_text = [f"2600:1f18:4a00:{t:x}10::{int(h):x}" for t, h in zip(rng.integers(1, 17, 400), rng.integers(1, 1 << 16, 400))]
+    v6_text = [
+        f"2600:1f18:4a00:{t:x}10::{int(h):x}"
+        for t, h in zip(rng.integers(1, 17, 400), rng.integers(1, 1 << 16, 400))
+    ]
     v6_text = sorted(set(v6_text))
     weights = rng.pareto(1.2, len(v4_text)) + 0.01  # a few busy hosts, a long tail
     return v4_text + v6_text, np.concatenate([weights, np.zeros(len(v6_text))])
@@ -204,13 +239,27 @@ def _client_hosts(rng: np.random.Generator, export: dict) -> tuple[list[str], np
 
 def _destinations(rng: np.random.Generator, ranges: dict) -> np.ndarray:
     """IPv4 destinations as integers: AWS service ranges (same and other region) and the internet."""
-    wanted = {("S3", "us-east-1"), ("DYNAMODB", "us-east-1"), ("EC2", "us-east-1"), ("S3", "eu-west-1"), ("AMAZON", "us-east-1")}
-    nets = [ipaddress.ip_network(p["ip_prefix"]) for p in ranges["prefixes"] if (p["service"], p["region"]) in wanted]
+    wanted = {
+        ("S3", "us-east-1"),
+        ("DYNAMODB", "us-east-1"),
+        ("EC2", "us-east-1"),
+        ("S3", "eu-west-1"),
+        ("AMAZON", "us-east-1"),
+    }
+    nets = [
+        ipaddress.ip_network(p["ip_prefix"])
+        for p in ranges["prefixes"]
+        if (p["service"], p["region"]) in wanted
+    ]
     firsts = np.array([int(n.network_address) for n in nets], dtype=np.uint64)
     sizes = np.array([n.num_addresses for n in nets], dtype=np.uint64)
     pick = rng.integers(0, len(nets), AWS_HOSTS)
     aws = firsts[pick] + (rng.random(AWS_HOSTS) * (sizes[pick] - 1)).astype(np.uint64)
-    internet = rng.integers(int(ipaddress.IPv4Address("1.0.0.0")), int(ipaddress.IPv4Address("223.255.255.255")), INTERNET_HOSTS).astype(np.uint64)
+    internet = rng.integers(
+        int(ipaddress.IPv4Address("1.0.0.0")),
+        int(ipaddress.IPv4Address("223.255.255.255")),
+        INTERNET_HOSTS,
+    ).astype(np.uint64)
     internet = internet[(internet >> np.uint64(24)) != 10]
     return np.unique(np.concatenate([aws, internet]))
 
@@ -218,7 +267,9 @@ def _destinations(rng: np.random.Generator, ranges: dict) -> np.ndarray:
 def _ipv4_text(values: np.ndarray) -> list[str]:
     v = pl.Series(values.astype(np.int64))
     frame = pl.DataFrame({"v": v}).select(
-        pl.concat_str([(pl.col("v") // (1 << s) % 256).cast(pl.String) for s in (24, 16, 8, 0)], separator=".")
+        pl.concat_str(
+            [(pl.col("v") // (1 << s) % 256).cast(pl.String) for s in (24, 16, 8, 0)], separator="."
+        )
     )
     return frame.to_series().to_list()
 
@@ -236,7 +287,9 @@ def _records(rng: np.random.Generator, rows: int, export: dict, ranges: dict) ->
     n64 = d0 + len(dest_text)
 
     day_start = int(datetime(DAY.year, DAY.month, DAY.day, tzinfo=timezone.utc).timestamp())
-    sim_start = day_start - WINDOW_S  # the previous day's last window, found in the day's first file
+    sim_start = (
+        day_start - WINDOW_S
+    )  # the previous day's last window, found in the day's first file
     sim_end = day_start + 86_400
     extras = int(rows * (SCAN_SHARE + NODATA_SHARE))
     n_conn = max(1, (rows - extras) // 4)
@@ -319,7 +372,9 @@ def _records(rng: np.random.Generator, rows: int, export: dict, ranges: dict) ->
     return _format(records, addresses, tcp_flags, sim_start)
 
 
-def _format(records: pl.DataFrame, addresses: pl.Series, tcp_flags: pl.Series, sim_start: int) -> pl.DataFrame:
+def _format(
+    records: pl.DataFrame, addresses: pl.Series, tcp_flags: pl.Series, sim_start: int
+) -> pl.DataFrame:
     """Typed flow log columns in the header's order; null is AWS's ``-``."""
     is_leg = pl.col("kind") <= 1
     data = pl.col("kind") <= 1
@@ -327,7 +382,9 @@ def _format(records: pl.DataFrame, addresses: pl.Series, tcp_flags: pl.Series, s
     def addr(column: str) -> pl.Expr:
         return pl.when(is_leg).then(pl.lit(addresses).gather(pl.col(column).fill_null(0)))
 
-    status = pl.col("kind").replace_strict({0: "OK", 1: "OK", 2: "NODATA", 3: "SKIPDATA"}, return_dtype=pl.String)
+    status = pl.col("kind").replace_strict(
+        {0: "OK", 1: "OK", 2: "NODATA", 3: "SKIPDATA"}, return_dtype=pl.String
+    )
     frame = records.with_columns(tcp=tcp_flags).select(
         pl.col("window"),
         pl.lit(5, dtype=pl.Int32).alias("version"),
@@ -338,28 +395,46 @@ def _format(records: pl.DataFrame, addresses: pl.Series, tcp_flags: pl.Series, s
         pl.when(data).then(pl.col("srcport")).cast(pl.Int32).alias("srcport"),
         pl.when(data).then(pl.col("dstport")).cast(pl.Int32).alias("dstport"),
         pl.when(data).then(pl.lit(6)).cast(pl.Int32).alias("protocol"),
-        pl.when(data).then(pl.max_horizontal(pl.lit(1), pl.col("bytes") // 1200)).cast(pl.Int64).alias("packets"),
+        pl.when(data)
+        .then(pl.max_horizontal(pl.lit(1), pl.col("bytes") // 1200))
+        .cast(pl.Int64)
+        .alias("packets"),
         pl.when(data).then(pl.col("bytes")).cast(pl.Int64).alias("bytes"),
         pl.col("start").cast(pl.Int64),
         pl.col("end").cast(pl.Int64),
-        pl.when(data).then(pl.when(pl.col("kind") == 1).then(pl.lit("REJECT")).otherwise(pl.lit("ACCEPT"))).alias("action"),
+        pl.when(data)
+        .then(pl.when(pl.col("kind") == 1).then(pl.lit("REJECT")).otherwise(pl.lit("ACCEPT")))
+        .alias("action"),
         status.alias("log_status"),
         pl.when(data).then(pl.lit(VPC)).alias("vpc_id"),
         pl.when(data).then(pl.lit(SUBNET)).alias("subnet_id"),
         pl.lit(None, dtype=pl.String).alias("instance_id"),
         pl.when(data).then(pl.col("tcp")).cast(pl.Int32).alias("tcp_flags"),
-        pl.when(data).then(pl.when(pl.col("v6")).then(pl.lit("IPv6")).otherwise(pl.lit("IPv4"))).alias("type"),
+        pl.when(data)
+        .then(pl.when(pl.col("v6")).then(pl.lit("IPv6")).otherwise(pl.lit("IPv4")))
+        .alias("type"),
         addr("pkt_src").alias("pkt_srcaddr"),
         addr("pkt_dst").alias("pkt_dstaddr"),
         pl.when(data).then(pl.lit(REGION)).alias("region"),
         pl.when(data).then(pl.lit("use1-az1")).alias("az_id"),
-        pl.when(data).then(pl.when(pl.col("flow_direction") == 1).then(pl.lit("egress")).otherwise(pl.lit("ingress"))).alias("flow_direction"),
-        pl.when(pl.col("traffic_path") > 0).then(pl.col("traffic_path")).cast(pl.Int32).alias("traffic_path"),
+        pl.when(data)
+        .then(
+            pl.when(pl.col("flow_direction") == 1)
+            .then(pl.lit("egress"))
+            .otherwise(pl.lit("ingress"))
+        )
+        .alias("flow_direction"),
+        pl.when(pl.col("traffic_path") > 0)
+        .then(pl.col("traffic_path"))
+        .cast(pl.Int32)
+        .alias("traffic_path"),
         pl.lit(None, dtype=pl.String).alias("pkt_src_aws_service"),
         pl.lit(None, dtype=pl.String).alias("pkt_dst_aws_service"),
     )
     assert frame.columns[1:] == [f.replace("-", "_") for f in HEADER_FIELDS]
-    return frame.with_columns((pl.col("window") * WINDOW_S + sim_start + WINDOW_S + DELIVERY_DELAY_S).alias("delivered"))
+    return frame.with_columns(
+        (pl.col("window") * WINDOW_S + sim_start + WINDOW_S + DELIVERY_DELAY_S).alias("delivered")
+    )
 
 
 def _write_deliveries(day: Day, records: pl.DataFrame, seed: int) -> None:
@@ -368,13 +443,17 @@ def _write_deliveries(day: Day, records: pl.DataFrame, seed: int) -> None:
     def write(part: pl.DataFrame) -> None:
         delivered = datetime.fromtimestamp(int(part["delivered"][0]), timezone.utc)
         body = part.drop("window", "delivered")
-        text = body.write_csv(None, separator=" ", include_header=False, null_value="-", quote_style="never")
+        text = body.write_csv(
+            None, separator=" ", include_header=False, null_value="-", quote_style="never"
+        )
         suffix = hashlib.sha256(f"{seed}:{delivered:%Y%m%dT%H%M}".encode()).hexdigest()[:8]
         name = f"{ACCOUNT}_vpcflowlogs_{REGION}_{FLOW_LOG_ID}_{delivered:%Y%m%dT%H%MZ}_{suffix}"
         relative = Path("AWSLogs") / ACCOUNT / "vpcflowlogs" / REGION / f"{delivered:%Y/%m/%d}"
         for folder in (day.flowlogs / relative, day.parquet / relative):
             folder.mkdir(parents=True, exist_ok=True)
-        (day.flowlogs / relative / f"{name}.log.gz").write_bytes(gzip.compress(header + text.encode(), compresslevel=6, mtime=0))
+        (day.flowlogs / relative / f"{name}.log.gz").write_bytes(
+            gzip.compress(header + text.encode(), compresslevel=6, mtime=0)
+        )
         # AWS's Parquet delivery: underscore names, '-' as null, one object per delivery.
         body.write_parquet(day.parquet / relative / f"{name}.log.parquet", compression="snappy")
 

@@ -32,11 +32,25 @@ BASE_ROWS = 1_000_000
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 4_000_000], help="approximate rows per day")
-    parser.add_argument("--workdir", type=Path, default=None, help="keep generated data here (default: a temp dir)")
-    parser.add_argument("--child", nargs=3, metavar=("FLOWLOGS", "WAREHOUSE", "DAY"), help=argparse.SUPPRESS)
-    parser.add_argument("--measure", nargs=3, metavar=("FLOWLOGS", "WAREHOUSE", "DAY"), help=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--rows",
+        type=int,
+        nargs="+",
+        default=[1_000_000, 4_000_000],
+        help="approximate rows per day",
+    )
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="keep generated data here (default: a temp dir)"
+    )
+    parser.add_argument(
+        "--child", nargs=3, metavar=("FLOWLOGS", "WAREHOUSE", "DAY"), help=argparse.SUPPRESS
+    )
+    parser.add_argument(
+        "--measure", nargs=3, metavar=("FLOWLOGS", "WAREHOUSE", "DAY"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.child:
         run_child(*args.child)
@@ -56,7 +70,10 @@ def run(sizes: list[int], workdir: Path | None) -> None:
         if not (base / "flowlogs").exists():
             started = time.perf_counter()
             generate_base(base, base_rows)
-            print(f"generated a {base_rows:,}-row base day in {time.perf_counter() - started:.0f}s", flush=True)
+            print(
+                f"generated a {base_rows:,}-row base day in {time.perf_counter() - started:.0f}s",
+                flush=True,
+            )
         results = []
         for rows in sizes:
             copies = max(1, math.ceil(rows / base_rows))
@@ -64,8 +81,17 @@ def run(sizes: list[int], workdir: Path | None) -> None:
             warehouse = root / f"x{copies}" / "warehouse"
             shutil.rmtree(warehouse, ignore_errors=True)
             out = subprocess.run(
-                [sys.executable, __file__, "--measure", str(flowlogs), str(warehouse), DAY.isoformat()],
-                check=True, capture_output=True, text=True,
+                [
+                    sys.executable,
+                    __file__,
+                    "--measure",
+                    str(flowlogs),
+                    str(warehouse),
+                    DAY.isoformat(),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
             )
             result = json.loads(out.stdout.strip().splitlines()[-1])
             results.append(result)
@@ -85,7 +111,9 @@ def generate_base(out: Path, rows: int) -> None:
     from natflow_pipeline.paths import DEFAULT_IP_RANGES
     from natflow_pipeline.sample_data.generator import generate
 
-    generate(out, DEFAULT_IP_RANGES, DAY, 1, connections_per_day=rows // 4, seed=11, window_minutes=5)
+    generate(
+        out, DEFAULT_IP_RANGES, DAY, 1, connections_per_day=rows // 4, seed=11, window_minutes=5
+    )
 
 
 def replicate(base: Path, target: Path, copies: int) -> Path:
@@ -107,9 +135,16 @@ def replicate(base: Path, target: Path, copies: int) -> Path:
 
 def measure(flowlogs: str, warehouse: str, day: str) -> None:
     """Run the child and report its peak RSS: this process's only child, so the figure is its own."""
-    out = subprocess.run([sys.executable, __file__, "--child", flowlogs, warehouse, day], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", flowlogs, warehouse, day],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # Linux: KiB
+    result["peak_rss_mb"] = (
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    )  # Linux: KiB
     print(json.dumps(result))
 
 
@@ -131,7 +166,10 @@ def run_child(flowlogs: str, warehouse: str, day: str) -> None:
             instance=instance,
         )
     seconds = time.perf_counter() - started
-    meta = {k: v.value for k, v in result.asset_materializations_for_node("nat_flows")[0].metadata.items()}
+    meta = {
+        k: v.value
+        for k, v in result.asset_materializations_for_node("nat_flows")[0].metadata.items()
+    }
     print(
         json.dumps(
             {

@@ -41,9 +41,10 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
 
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
@@ -65,7 +66,9 @@ def _parent(args: argparse.Namespace) -> None:
     from benchmarks.generate import generate
 
     started = time.perf_counter()
-    day = generate(args.cache, args.rows, args.seed, REPO / "data" / "aws-ip-ranges" / "ip-ranges.json")
+    day = generate(
+        args.cache, args.rows, args.seed, REPO / "data" / "aws-ip-ranges" / "ip-ranges.json"
+    )
     print(f"data: {day.root} (ready in {time.perf_counter() - started:.1f}s)", flush=True)
     runs: dict[str, list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="natflow-bench-") as tmp:
@@ -75,7 +78,10 @@ def _parent(args: argparse.Namespace) -> None:
             i = len(runs.get(phase, []))
             result = _spawn(phase, day.root, work / f"{phase}-{i}.json")
             runs.setdefault(phase, []).append(result)
-            print(f"  {phase:<17} run {i + 1}: {result['seconds']:.2f}s  rss {result['rss_mb']:.0f} MB  ({_load()})", flush=True)
+            print(
+                f"  {phase:<17} run {i + 1}: {result['seconds']:.2f}s  rss {result['rss_mb']:.0f} MB  ({_load()})",
+                flush=True,
+            )
 
         # The nat_flows asset's own path (raw files into the Delta table, commit included): shown
         # for what the Delta write costs, and it stores the NAT rows (d) starts from.
@@ -92,24 +98,42 @@ def _parent(args: argparse.Namespace) -> None:
             if round_ == 0:
                 duckdb = [min(duckdb, key=lambda p: runs[p][0]["seconds"])]
         fastest = duckdb[0]
-        _check_equal(work / "natflow-0.json.parquet", {p: work / f"{p}-0.json.parquet" for p in runs if p.startswith("duckdb_")})
-        _check_equal(work / "natflow-0.json.parquet", {"natflow_parquet": work / "natflow_parquet-0.json.parquet"})
+        _check_equal(
+            work / "natflow-0.json.parquet",
+            {p: work / f"{p}-0.json.parquet" for p in runs if p.startswith("duckdb_")},
+        )
+        _check_equal(
+            work / "natflow-0.json.parquet",
+            {"natflow_parquet": work / "natflow_parquet-0.json.parquet"},
+        )
 
     rows = int(runs["natflow"][0]["rows"])
     med = {p: statistics.median(r["seconds"] for r in rs) for p, rs in runs.items()}
     rss = {p: max(r["rss_mb"] for r in rs) for p, rs in runs.items()}
     print()
-    print(f"rows read: {rows:,}   files: {int(runs['natflow'][0]['files'])}   NAT rows: {int(runs['natflow'][0]['nat_rows']):,}   "
-          f"repeats: {args.repeats}   cores: {os.cpu_count()}   load at end: {_load()}")
-    print(f"| {'job':<30} | {'runs':>4} | {'median s':>9} | {'rows/s':>12} | {'vs floor':>8} | {'peak RSS MB':>11} |")
+    print(
+        f"rows read: {rows:,}   files: {int(runs['natflow'][0]['files'])}   NAT rows: {int(runs['natflow'][0]['nat_rows']):,}   "
+        f"repeats: {args.repeats}   cores: {os.cpu_count()}   load at end: {_load()}"
+    )
+    print(
+        f"| {'job':<30} | {'runs':>4} | {'median s':>9} | {'rows/s':>12} | {'vs floor':>8} | {'peak RSS MB':>11} |"
+    )
     print(f"|{'-' * 32}|{'-' * 6}|{'-' * 11}|{'-' * 14}|{'-' * 10}|{'-' * 13}|")
     for phase in runs:
         label = LABELS.get(phase, phase) + (" (fastest)" if phase == fastest else "")
         # The setup phases handle reference tables and addresses, not the day's rows: no rate.
-        rate, ratio = ("", "") if phase in SETUP_PHASES else (f"{rows / med[phase]:,.0f}", f"{med[phase] / med['floor']:.2f}x")
-        print(f"| {label:<30} | {len(runs[phase]):>4} | {med[phase]:>9.2f} | {rate:>12} | {ratio:>8} | {rss[phase]:>11.0f} |")
+        rate, ratio = (
+            ("", "")
+            if phase in SETUP_PHASES
+            else (f"{rows / med[phase]:,.0f}", f"{med[phase] / med['floor']:.2f}x")
+        )
+        print(
+            f"| {label:<30} | {len(runs[phase]):>4} | {med[phase]:>9.2f} | {rate:>12} | {ratio:>8} | {rss[phase]:>11.0f} |"
+        )
     a, b, d, y = med["floor"], med["natflow"], med["reattribute"], med[fastest]
-    print(f"DuckDB's per-team totals (every formulation) and the Parquet delivery's equal natflow's exactly.")
+    print(
+        "DuckDB's per-team totals (every formulation) and the Parquet delivery's equal natflow's exactly."
+    )
     print(
         f"rows={rows} natflow_rows_per_s={rows / b:.0f} duckdb_rows_per_s={rows / y:.0f} ratio_vs_duckdb={y / b:.3f} "
         f"ratio_vs_floor={b / a:.3f} reattribution_speedup={b / d:.2f} peak_rss_mb={rss['natflow']:.0f}"
@@ -133,7 +157,16 @@ LABELS = {
 
 def _spawn(phase: str, root: Path, out: Path) -> dict[str, float]:
     """Run one phase in a fresh interpreter; its own timing plus its peak RSS from wait4."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--phase", phase, "--root", str(root), "--out", str(out)]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--phase",
+        phase,
+        "--root",
+        str(root),
+        "--out",
+        str(out),
+    ]
     proc = subprocess.Popen(command, cwd=REPO)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -158,8 +191,16 @@ def _check_equal(reference: Path, others: dict[str, Path]) -> None:
     for name, path in others.items():
         theirs = pl.read_parquet(path)
         for keys in (["team"], list(GROUP_KEYS)):
-            a = ours.group_by(keys).agg(pl.col("flows").sum(), pl.col("bytes").sum()).sort(keys, nulls_last=True)
-            b = theirs.group_by(keys).agg(pl.col("flows").sum(), pl.col("bytes").sum()).sort(keys, nulls_last=True)
+            a = (
+                ours.group_by(keys)
+                .agg(pl.col("flows").sum(), pl.col("bytes").sum())
+                .sort(keys, nulls_last=True)
+            )
+            b = (
+                theirs.group_by(keys)
+                .agg(pl.col("flows").sum(), pl.col("bytes").sum())
+                .sort(keys, nulls_last=True)
+            )
             if not a.equals(b.select(a.columns).cast(a.schema)):
                 diff = a.join(b, on=keys, how="full", nulls_equal=True, suffix="_other").filter(
                     (pl.col("bytes") != pl.col("bytes_other")).fill_null(True)
@@ -167,7 +208,9 @@ def _check_equal(reference: Path, others: dict[str, Path]) -> None:
                 raise SystemExit(f"{name}: totals by {keys} differ from natflow's:\n{diff}")
         total = ours["total_usd"].sum()
         if abs(theirs["total_usd"].sum() - total) > 1e-6 * max(1.0, total):
-            raise SystemExit(f"{name}: total_usd {theirs['total_usd'].sum()} differs from natflow's {total}")
+            raise SystemExit(
+                f"{name}: total_usd {theirs['total_usd'].sum()} differs from natflow's {total}"
+            )
 
 
 # --- the children: one phase each ------------------------------------------------------------
@@ -186,7 +229,9 @@ def _child(phase: str, root: Path, out: Path) -> None:
     if phase == "floor":
         rows = _floor(root / "flowlogs", day)
     elif phase in ("natflow", "natflow_parquet"):
-        result, rows, extra = _natflow(root / ("flowlogs" if phase == "natflow" else "flowlogs-parquet"), root, day)
+        result, rows, extra = _natflow(
+            root / ("flowlogs" if phase == "natflow" else "flowlogs-parquet"), root, day
+        )
     elif phase.startswith("duckdb_"):
         result, rows = _duckdb(phase.removeprefix("duckdb_"), root, day)
     elif phase == "prepare_warehouse":
@@ -236,10 +281,9 @@ def _floor(flowlogs: Path, day) -> int:
     plus the last field, which the job reads to check each line's shape)."""
     import polars as pl
 
+    from benchmarks.generate import HEADER_FIELDS
     from natflow_pipeline.flowlogs.day import READ_FIELDS
     from natflow_pipeline.flowlogs.fields import FIELD_TYPES
-
-    from benchmarks.generate import HEADER_FIELDS
 
     header = [f.replace("-", "_") for f in HEADER_FIELDS]
     read = [f for f in header if f in READ_FIELDS or f == header[-1]]
@@ -307,11 +351,16 @@ def _natflow(flowlogs: Path, root: Path, day):
     ipam_intervals, aws_intervals = _reference(root)
     flows = read_day(objects, fsspec.filesystem("file").cat_file, day)
     partials = [
-        aggregate_attributed(batch, attribution_of(batch, ipam_intervals, aws_intervals)) for batch in flows.nat_flows
+        aggregate_attributed(batch, attribution_of(batch, ipam_intervals, aws_intervals))
+        for batch in flows.nat_flows
     ]
     costs = price(combine(partials), PriceBook())
     assert flows.balanced()
-    return costs, flows.totals()["rows_read"], {"files": len(objects), "nat_rows": flows.nat_flows.streamed_rows}
+    return (
+        costs,
+        flows.totals()["rows_read"],
+        {"files": len(objects), "nat_rows": flows.nat_flows.streamed_rows},
+    )
 
 
 def _duckdb(formulation: str, root: Path, day):
@@ -323,7 +372,9 @@ def _duckdb(formulation: str, root: Path, day):
     objects = _objects(root / "flowlogs", day)
     ipam_intervals, aws_intervals = _reference(root)
     header = [normalise_name(f) for f in HEADER_FIELDS]
-    result = duckdb_job.run(formulation, objects, header, day, ipam_intervals, aws_intervals, PriceBook())
+    result = duckdb_job.run(
+        formulation, objects, header, day, ipam_intervals, aws_intervals, PriceBook()
+    )
     return result, 0
 
 
@@ -334,7 +385,9 @@ def _prepare_warehouse(root: Path, day, warehouse: Path) -> int:
     from natflow_pipeline.warehouse import Warehouse
 
     flows = read_day(_objects(root / "flowlogs", day), fsspec.filesystem("file").cat_file, day)
-    Warehouse(str(warehouse)).write_partition_stream("nat_flows", flows.nat_flows.reader(), "usage_date", day)
+    Warehouse(str(warehouse)).write_partition_stream(
+        "nat_flows", flows.nat_flows.reader(), "usage_date", day
+    )
     return int(flows.totals()["rows_kept"])
 
 
@@ -349,7 +402,9 @@ def _store_ip_ranges(warehouse: Path) -> int:
     return ranges.height
 
 
-def _attribute(root: Path, day, warehouse: Path, ipam_path: Path | None = None, label: str = "netbox-export") -> int:
+def _attribute(
+    root: Path, day, warehouse: Path, ipam_path: Path | None = None, label: str = "netbox-export"
+) -> int:
     """What the address_attribution asset does, through the function it calls (attribute_day):
     read the stored NAT rows' addresses, match each distinct one (reusing the external answers a
     stored attribution got from the same ip-ranges version: then that version is neither read nor
@@ -375,11 +430,18 @@ def _reattribute(root: Path, day, warehouse: Path) -> int:
     from natflow_pipeline.pricing import PriceBook
     from natflow_pipeline.warehouse import Warehouse
 
-    _attribute(root, day, warehouse, root / "ipam" / "netbox-export-fixed.json", "netbox-export-fixed")
+    _attribute(
+        root, day, warehouse, root / "ipam" / "netbox-export-fixed.json", "netbox-export-fixed"
+    )
     store = Warehouse(str(warehouse))
     flows = store.read_partition("nat_flows", "usage_date", day, columns=list(NAT_COLUMNS))
     stored = store.read_partition(ATTRIBUTION_TABLE, "usage_date", day)
-    store.write_partition("team_daily_costs", price(aggregate_attributed(flows, stored), PriceBook()), "usage_date", day)
+    store.write_partition(
+        "team_daily_costs",
+        price(aggregate_attributed(flows, stored), PriceBook()),
+        "usage_date",
+        day,
+    )
     return flows.height
 
 

@@ -61,8 +61,13 @@ def _memoised_ipv6_keys(v6_text: pl.Series) -> pl.Series:
         for text, key in zip(misses, parsed):
             # What the vectorised parser does not accept, ipaddress decides (zone ids, or not an address).
             _IPV6_MEMO[text] = key if key is not None else _ipv6_int(text)
-    lookup = pl.DataFrame({"text": distinct, "key": [_IPV6_MEMO.get(t) for t in distinct]}, schema={"text": pl.String, "key": KEY})
-    return v6_text.to_frame("text").join(lookup, on="text", how="left", maintain_order="left")["key"]
+    lookup = pl.DataFrame(
+        {"text": distinct, "key": [_IPV6_MEMO.get(t) for t in distinct]},
+        schema={"text": pl.String, "key": KEY},
+    )
+    return v6_text.to_frame("text").join(lookup, on="text", how="left", maintain_order="left")[
+        "key"
+    ]
 
 
 def invalid_addresses(addresses: pl.Series) -> pl.Series:
@@ -83,7 +88,11 @@ def _nat64_or_ipv6_keys(text: pl.Series) -> pl.Series:
     IPv4 conversion; everything else by the general IPv6 parser."""
     v4 = text.str.extract(rf"(?i)^64:ff9b::{_STRICT_IPV4}$", 1)
     nat64 = v4.is_not_null()
-    keys = (_ipv4_keys(v4).to_frame("k").select(pl.col("k") - pl.lit(IPV4_MAPPED_BASE, dtype=KEY) + pl.lit(NAT64_FIRST, dtype=KEY))).to_series()
+    keys = (
+        _ipv4_keys(v4)
+        .to_frame("k")
+        .select(pl.col("k") - pl.lit(IPV4_MAPPED_BASE, dtype=KEY) + pl.lit(NAT64_FIRST, dtype=KEY))
+    ).to_series()
     if nat64.all():
         return keys
     return keys.scatter((~nat64).arg_true(), _ipv6_keys(text.filter(~nat64)))
@@ -99,12 +108,33 @@ _EMBEDDED_IPV4 = rf"^([0-9A-Fa-f:]*:){_STRICT_IPV4}$"  # ipaddress refuses leadi
 def _ipv4_keys(text: pl.Series) -> pl.Series:
     return (
         pl.LazyFrame({"text": text})
-        .with_columns(shaped=pl.col("text").str.contains(_IPV4_PATTERN), parts=pl.col("text").str.split_exact(".", 3))
-        .with_columns([pl.col("parts").struct.field(f"field_{i}").cast(pl.UInt32, strict=False).alias(f"o{i}") for i in range(4)])
+        .with_columns(
+            shaped=pl.col("text").str.contains(_IPV4_PATTERN),
+            parts=pl.col("text").str.split_exact(".", 3),
+        )
+        .with_columns(
+            [
+                pl.col("parts")
+                .struct.field(f"field_{i}")
+                .cast(pl.UInt32, strict=False)
+                .alias(f"o{i}")
+                for i in range(4)
+            ]
+        )
         .select(
-            pl.when(pl.col("shaped").fill_null(False) & pl.all_horizontal([pl.col(f"o{i}").is_not_null() & (pl.col(f"o{i}") <= 255) for i in range(4)]))
+            pl.when(
+                pl.col("shaped").fill_null(False)
+                & pl.all_horizontal(
+                    [pl.col(f"o{i}").is_not_null() & (pl.col(f"o{i}") <= 255) for i in range(4)]
+                )
+            )
             .then(
-                (pl.col("o0") * (1 << 24) + pl.col("o1") * (1 << 16) + pl.col("o2") * (1 << 8) + pl.col("o3")).cast(KEY)
+                (
+                    pl.col("o0") * (1 << 24)
+                    + pl.col("o1") * (1 << 16)
+                    + pl.col("o2") * (1 << 8)
+                    + pl.col("o3")
+                ).cast(KEY)
                 + pl.lit(IPV4_MAPPED_BASE, dtype=KEY)
             )
             .alias("key")
@@ -119,7 +149,11 @@ def _ipv6_keys(text: pl.Series) -> pl.Series:
     where the text is in none of those forms (the caller then asks ``ipaddress``)."""
 
     def groups(part: str) -> pl.Expr:
-        return pl.when(pl.col(part) == "").then(pl.lit([], dtype=pl.List(pl.String))).otherwise(pl.col(part).str.split(":"))
+        return (
+            pl.when(pl.col(part) == "")
+            .then(pl.lit([], dtype=pl.List(pl.String)))
+            .otherwise(pl.col(part).str.split(":"))
+        )
 
     def hextets_valid(part: str) -> pl.Expr:
         return pl.col(part).list.eval(pl.element().str.len_bytes().is_between(1, 4)).list.all()
@@ -130,36 +164,63 @@ def _ipv6_keys(text: pl.Series) -> pl.Series:
     frame = (
         pl.LazyFrame({"text": text})
         # An embedded IPv4 stands for the last two hextets: parse "...:0:0" and add the IPv4 value.
-        .with_columns(prefix=pl.col("text").str.extract(_EMBEDDED_IPV4, 1), v4=pl.col("text").str.extract(_EMBEDDED_IPV4, 2))
-        .with_columns(hex=pl.when(pl.col("v4").is_not_null()).then(pl.col("prefix") + "0:0").otherwise(pl.col("text")))
+        .with_columns(
+            prefix=pl.col("text").str.extract(_EMBEDDED_IPV4, 1),
+            v4=pl.col("text").str.extract(_EMBEDDED_IPV4, 2),
+        )
+        .with_columns(
+            hex=pl.when(pl.col("v4").is_not_null())
+            .then(pl.col("prefix") + "0:0")
+            .otherwise(pl.col("text"))
+        )
         .with_columns(halves=pl.col("hex").str.split("::"))
         .with_columns(
             head=pl.col("halves").list.get(0, null_on_oob=True).fill_null(""),
             tail=pl.col("halves").list.get(1, null_on_oob=True).fill_null(""),
         )
         .with_columns(head=groups("head"), tail=groups("tail"))
-        .with_columns(missing=8 - pl.col("head").list.len().cast(pl.Int64) - pl.col("tail").list.len().cast(pl.Int64))
+        .with_columns(
+            missing=8
+            - pl.col("head").list.len().cast(pl.Int64)
+            - pl.col("tail").list.len().cast(pl.Int64)
+        )
         .with_columns(
             shaped=pl.col("hex").str.contains(r"^[0-9A-Fa-f:]+$")
             & (pl.col("halves").list.len() <= 2)
-            & pl.when(pl.col("halves").list.len() == 2).then(pl.col("missing") >= 1).otherwise(pl.col("missing") == 0)
+            & pl.when(pl.col("halves").list.len() == 2)
+            .then(pl.col("missing") >= 1)
+            .otherwise(pl.col("missing") == 0)
             & hextets_valid("head")
             & hextets_valid("tail"),
             hextets=pl.concat_list(
-                as_ints("head"), pl.lit(0, dtype=pl.Int64).repeat_by(pl.col("missing").clip(lower_bound=0)), as_ints("tail")
+                as_ints("head"),
+                pl.lit(0, dtype=pl.Int64).repeat_by(pl.col("missing").clip(lower_bound=0)),
+                as_ints("tail"),
             ),
         )
-        .with_columns([pl.col("hextets").list.get(i, null_on_oob=True).cast(KEY).alias(f"h{i}") for i in range(8)])
+        .with_columns(
+            [
+                pl.col("hextets").list.get(i, null_on_oob=True).cast(KEY).alias(f"h{i}")
+                for i in range(8)
+            ]
+        )
         .collect()
     )
     value = pl.lit(0, dtype=KEY)
     for i in range(8):
         value = value * pl.lit(1 << 16, dtype=KEY) + pl.col(f"h{i}")
     return (
-        frame.with_columns(value=value, v4_key=pl.lit(_ipv4_keys(frame["v4"])) - pl.lit(IPV4_MAPPED_BASE, dtype=KEY))
+        frame.with_columns(
+            value=value,
+            v4_key=pl.lit(_ipv4_keys(frame["v4"])) - pl.lit(IPV4_MAPPED_BASE, dtype=KEY),
+        )
         .select(
             pl.when(pl.col("shaped").fill_null(False))
-            .then(pl.when(pl.col("v4").is_not_null()).then(pl.col("value") + pl.col("v4_key")).otherwise(pl.col("value")))
+            .then(
+                pl.when(pl.col("v4").is_not_null())
+                .then(pl.col("value") + pl.col("v4_key"))
+                .otherwise(pl.col("value"))
+            )
             .alias("key")
         )
         .to_series()
@@ -177,7 +238,11 @@ def unwrap_nat64(keys: pl.Expr) -> pl.Expr:
     """
     first = pl.lit(NAT64_FIRST, dtype=KEY)
     last = pl.lit(NAT64_FIRST + 0xFFFFFFFF, dtype=KEY)
-    return pl.when(keys.is_between(first, last)).then(keys - first + pl.lit(IPV4_MAPPED_BASE, dtype=KEY)).otherwise(keys)
+    return (
+        pl.when(keys.is_between(first, last))
+        .then(keys - first + pl.lit(IPV4_MAPPED_BASE, dtype=KEY))
+        .otherwise(keys)
+    )
 
 
 def _ipv6_int(text: str | None) -> int | None:
@@ -227,13 +292,18 @@ def network_text(cidr: str) -> tuple[str, int]:
     if fast is not None:
         first, _, length = fast
         value = first - IPV4_MAPPED_BASE
-        return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}/{length - 96}", 4
+        return (
+            f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}/{length - 96}",
+            4,
+        )
     net = ipaddress.ip_network(cidr, strict=False)
     return str(net), net.version
 
 
 _IPV4_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_IPV4_CIDR = re.compile(rf"{_IPV4_OCTET}\.{_IPV4_OCTET}\.{_IPV4_OCTET}\.{_IPV4_OCTET}(?:/(3[0-2]|[12]?[0-9]))?")
+_IPV4_CIDR = re.compile(
+    rf"{_IPV4_OCTET}\.{_IPV4_OCTET}\.{_IPV4_OCTET}\.{_IPV4_OCTET}(?:/(3[0-2]|[12]?[0-9]))?"
+)
 
 
 def _ipv4_cidr_bounds(cidr: str) -> tuple[int, int, int] | None:
@@ -326,7 +396,13 @@ def longest_prefix_match(
     """
     left = addresses.sort(key_column)
     right = intervals.select("range_first", "range_last", *payload)
-    matched = left.join_asof(right, left_on=key_column, right_on="range_first", strategy="backward", check_sortedness=False)
+    matched = left.join_asof(
+        right,
+        left_on=key_column,
+        right_on="range_first",
+        strategy="backward",
+        check_sortedness=False,
+    )
     inside = pl.col(key_column) <= pl.col("range_last")
     return matched.with_columns(
         [pl.when(inside).then(pl.col(c)).otherwise(None).alias(c) for c in payload]

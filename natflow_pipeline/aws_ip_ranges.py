@@ -67,9 +67,13 @@ def download(url: str, timeout_s: float, retries: int, backoff_s: float) -> byte
         try:
             response = session.get(url, timeout=timeout_s)
         except requests.RequestException as exc:
-            raise Unreachable(f"{url}: unreachable after {retries} retries: {type(exc).__name__}: {exc}") from exc
+            raise Unreachable(
+                f"{url}: unreachable after {retries} retries: {type(exc).__name__}: {exc}"
+            ) from exc
     if response.status_code != 200:
-        raise Unreachable(f"{url}: HTTP {response.status_code} {response.reason} (after {retries} retries for 429/5xx)")
+        raise Unreachable(
+            f"{url}: HTTP {response.status_code} {response.reason} (after {retries} retries for 429/5xx)"
+        )
     return response.content
 
 
@@ -85,24 +89,39 @@ def parse(document: bytes | str | Mapping[str, Any], source: str) -> pl.DataFram
     if not isinstance(token, str) or not token.isdigit():
         raise IpRangesError(f"{source}: syncToken missing or not a number: {token!r}")
     try:
-        create_date = datetime.strptime(str(created), "%Y-%m-%d-%H-%M-%S").replace(tzinfo=timezone.utc)
+        create_date = datetime.strptime(str(created), "%Y-%m-%d-%H-%M-%S").replace(
+            tzinfo=timezone.utc
+        )
     except ValueError as exc:
         raise IpRangesError(f"{source}: createDate {created!r} is not YYYY-MM-DD-hh-mm-ss") from exc
     rows = []
-    for key, address_key, family in (("prefixes", "ip_prefix", 4), ("ipv6_prefixes", "ipv6_prefix", 6)):
+    for key, address_key, family in (
+        ("prefixes", "ip_prefix", 4),
+        ("ipv6_prefixes", "ipv6_prefix", 6),
+    ):
         entries = data.get(key)
         if not isinstance(entries, list):
             raise IpRangesError(f"{source}: {key} missing or not a list")
         for i, entry in enumerate(entries):
             try:
                 rows.append(
-                    (token, create_date, entry[address_key], family, entry["region"], entry["service"], entry.get("network_border_group"))
+                    (
+                        token,
+                        create_date,
+                        entry[address_key],
+                        family,
+                        entry["region"],
+                        entry["service"],
+                        entry.get("network_border_group"),
+                    )
                 )
             except (KeyError, TypeError) as exc:
                 raise IpRangesError(f"{source}: {key}[{i}] lacks {exc}") from exc
     if not rows:
         raise IpRangesError(f"{source}: no prefixes")
-    return pl.DataFrame(rows, schema=TABLE_SCHEMA, orient="row").sort("family", "ip_prefix", "service", "region")
+    return pl.DataFrame(rows, schema=TABLE_SCHEMA, orient="row").sort(
+        "family", "ip_prefix", "service", "region"
+    )
 
 
 def lookup_intervals(ranges: pl.DataFrame) -> pl.DataFrame:
@@ -112,13 +131,16 @@ def lookup_intervals(ranges: pl.DataFrame) -> pl.DataFrame:
     among the rest the alphabetically first wins, so the answer never depends on the file's order.
     """
     breadth = pl.col("service").replace_strict(BROAD_SERVICES, default=NARROW, return_dtype=pl.Int8)
-    chosen = (
-        ranges.sort("ip_prefix", breadth, "service", "region", descending=[False, True, False, False])
-        .unique(subset="ip_prefix", keep="first", maintain_order=True)
-    )
+    chosen = ranges.sort(
+        "ip_prefix", breadth, "service", "region", descending=[False, True, False, False]
+    ).unique(subset="ip_prefix", keep="first", maintain_order=True)
     owned = []
     for row in chosen.iter_rows(named=True):
         first, last, length = cidr_bounds(row["ip_prefix"])
-        payload = {"aws_service": row["service"], "aws_region": row["region"], "aws_prefix": row["ip_prefix"]}
+        payload = {
+            "aws_service": row["service"],
+            "aws_region": row["region"],
+            "aws_prefix": row["ip_prefix"],
+        }
         owned.append(Owned(first, last, length, rank=0, payload=payload))
     return flatten(owned, MATCH_SCHEMA)

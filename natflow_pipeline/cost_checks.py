@@ -45,7 +45,9 @@ def row_accounting(files: pl.DataFrame, costs: pl.DataFrame) -> RowAccounting:
     total = files.select(
         pl.col("rows_read").sum(),
         pl.col("rows_kept").sum(),
-        (pl.col("rows_non_nat") + pl.col("rows_no_data") + pl.col("rows_other_day")).sum().alias("filtered"),
+        (pl.col("rows_non_nat") + pl.col("rows_no_data") + pl.col("rows_other_day"))
+        .sum()
+        .alias("filtered"),
         pl.col("rows_rejected").sum(),
     ).row(0)
     read, kept, filtered, rejected = (int(v or 0) for v in total)
@@ -77,13 +79,17 @@ def attribution(enriched: pl.DataFrame, top: int = 10) -> Attribution:
         .sort(["bytes", "internal_addr"], descending=[True, False])
         .head(top)
     )
-    return Attribution(int(enriched["bytes"].sum() or 0), int(lost["bytes"].sum() or 0), top_addresses)
+    return Attribution(
+        int(enriched["bytes"].sum() or 0), int(lost["bytes"].sum() or 0), top_addresses
+    )
 
 
 @dataclass(frozen=True)
 class Completeness:
     interfaces: int
-    gaps: pl.DataFrame = field(default_factory=pl.DataFrame)  # account_id, region, interface_id, missing_hours
+    gaps: pl.DataFrame = field(
+        default_factory=pl.DataFrame
+    )  # account_id, region, interface_id, missing_hours
 
     @property
     def passed(self) -> bool:
@@ -103,7 +109,12 @@ def completeness(day: date, recent: pl.DataFrame) -> Completeness:
     midnight = int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
     seen = (
         recent.filter(pl.col("usage_date") == day)
-        .select("account_id", "region", "interface_id", ((pl.col("start") - midnight) // 3600).cast(pl.Int64).alias("hour"))
+        .select(
+            "account_id",
+            "region",
+            "interface_id",
+            ((pl.col("start") - midnight) // 3600).cast(pl.Int64).alias("hour"),
+        )
         .unique()
         .group_by("account_id", "region", "interface_id")
         .agg(pl.col("hour"))
@@ -111,7 +122,12 @@ def completeness(day: date, recent: pl.DataFrame) -> Completeness:
     gaps = (
         interfaces.join(seen, on=["account_id", "region", "interface_id"], how="left")
         .with_columns(pl.col("hour").fill_null(pl.lit([], dtype=pl.List(pl.Int64))))
-        .with_columns(pl.lit(HOURS, dtype=pl.List(pl.Int64)).list.set_difference(pl.col("hour")).list.sort().alias("missing_hours"))
+        .with_columns(
+            pl.lit(HOURS, dtype=pl.List(pl.Int64))
+            .list.set_difference(pl.col("hour"))
+            .list.sort()
+            .alias("missing_hours")
+        )
         .filter(pl.col("missing_hours").list.len() > 0)
         .select("account_id", "region", "interface_id", "missing_hours")
         .sort("account_id", "region", "interface_id")

@@ -69,7 +69,10 @@ def request_for(day: date, page_token: str | None = None) -> dict[str, Any]:
         "Granularity": "DAILY",
         "Metrics": list(METRICS),
         "Filter": {"Dimensions": {"Key": "USAGE_TYPE_GROUP", "Values": [NAT_DATA_PROCESSED_GROUP]}},
-        "GroupBy": [{"Type": "DIMENSION", "Key": "USAGE_TYPE"}, {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}],
+        "GroupBy": [
+            {"Type": "DIMENSION", "Key": "USAGE_TYPE"},
+            {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"},
+        ],
     }
     if page_token:
         request["NextPageToken"] = page_token
@@ -86,20 +89,31 @@ def fetch_day(client: GetCostAndUsage, day: date, max_pages: int = 1000) -> DayO
         retries += int(response.get("ResponseMetadata", {}).get("RetryAttempts", 0) or 0)
         for period in response.get("ResultsByTime", []):
             if period["TimePeriod"]["Start"] != day.isoformat():
-                raise CostExplorerError(f"Cost Explorer answered for {period['TimePeriod']['Start']} when asked for {day}")
+                raise CostExplorerError(
+                    f"Cost Explorer answered for {period['TimePeriod']['Start']} when asked for {day}"
+                )
             estimated = estimated or bool(period.get("Estimated", False))
-            rows += [_row(day, group, bool(period.get("Estimated", False))) for group in period.get("Groups", [])]
-    return DayOfUsage(day, pl.DataFrame(rows, schema=USAGE_SCHEMA, orient="row"), estimated, pages, retries)
+            rows += [
+                _row(day, group, bool(period.get("Estimated", False)))
+                for group in period.get("Groups", [])
+            ]
+    return DayOfUsage(
+        day, pl.DataFrame(rows, schema=USAGE_SCHEMA, orient="row"), estimated, pages, retries
+    )
 
 
 def region_of_usage_type(usage_type: str, regions: Mapping[str, str] = USAGE_TYPE_REGIONS) -> str:
     """``USE2-NatGateway-Bytes`` -> ``us-east-2``; ``NatGateway-Bytes`` -> ``us-east-1``."""
     match = _USAGE_TYPE.match(usage_type)
     if match is None:
-        raise CostExplorerError(f"usage type {usage_type!r} is not a NAT gateway data-processing usage type")
+        raise CostExplorerError(
+            f"usage type {usage_type!r} is not a NAT gateway data-processing usage type"
+        )
     code = match.group("code") or ""
     if code not in regions:
-        raise CostExplorerError(f"usage type {usage_type!r}: unknown region code {code!r} (add it to pricing.REGIONS)")
+        raise CostExplorerError(
+            f"usage type {usage_type!r}: unknown region code {code!r} (add it to pricing.REGIONS)"
+        )
     return regions[code]
 
 
@@ -124,18 +138,24 @@ def _pages(client: GetCostAndUsage, day: date, max_pages: int) -> Iterator[Mappi
                 f"{error.get('Code', 'error')}: {error.get('Message', '')}"
             ) from exc
         except BotoCoreError as exc:
-            raise CostExplorerError(f"Cost Explorer GetCostAndUsage for {day} (page {page}): {exc}") from exc
+            raise CostExplorerError(
+                f"Cost Explorer GetCostAndUsage for {day} (page {page}): {exc}"
+            ) from exc
         yield response
         token = response.get("NextPageToken")
         if not token:
             return
-    raise CostExplorerError(f"Cost Explorer GetCostAndUsage for {day}: still paging after {max_pages} pages")
+    raise CostExplorerError(
+        f"Cost Explorer GetCostAndUsage for {day}: still paging after {max_pages} pages"
+    )
 
 
 def _row(day: date, group: Mapping[str, Any], estimated: bool) -> dict[str, Any]:
     keys = group.get("Keys", [])
     if len(keys) != 2:
-        raise CostExplorerError(f"Cost Explorer group for {day} has keys {keys!r}; expected [usage type, linked account]")
+        raise CostExplorerError(
+            f"Cost Explorer group for {day} has keys {keys!r}; expected [usage type, linked account]"
+        )
     usage_type, account = keys
     usage = group["Metrics"]["UsageQuantity"]
     cost = group["Metrics"]["UnblendedCost"]
@@ -168,12 +188,17 @@ class FileCostExplorer:
             raise CostExplorerError(f"Cost Explorer file {self.path}: {exc}") from exc
         self._responses = document.get("responses") if isinstance(document, dict) else None
         if not isinstance(self._responses, list):
-            raise CostExplorerError(f"Cost Explorer file {self.path}: expected an object with a 'responses' list")
+            raise CostExplorerError(
+                f"Cost Explorer file {self.path}: expected an object with a 'responses' list"
+            )
 
     def get_cost_and_usage(self, **request: Any) -> dict[str, Any]:
         period = request["TimePeriod"]
         matching = [
-            entry for response in self._responses for entry in response.get("ResultsByTime", []) if entry["TimePeriod"] == period
+            entry
+            for response in self._responses
+            for entry in response.get("ResultsByTime", [])
+            if entry["TimePeriod"] == period
         ]
         if not matching:
             matching = [{"TimePeriod": period, "Total": {}, "Groups": [], "Estimated": True}]
@@ -181,19 +206,31 @@ class FileCostExplorer:
 
     def has_day(self, day: date) -> bool:
         start = day.isoformat()
-        return any(e["TimePeriod"]["Start"] == start for r in self._responses for e in r.get("ResultsByTime", []))
+        return any(
+            e["TimePeriod"]["Start"] == start
+            for r in self._responses
+            for e in r.get("ResultsByTime", [])
+        )
 
 
-def usage_response(day: date, groups: list[tuple[str, str, float, float]], estimated: bool = False) -> dict[str, Any]:
+def usage_response(
+    day: date, groups: list[tuple[str, str, float, float]], estimated: bool = False
+) -> dict[str, Any]:
     """A GetCostAndUsage response as AWS shapes it, from (usage type, account, GB, USD) groups.
 
     Used by the sample generator and the tests; amounts are strings, as Cost Explorer sends them.
     """
     return {
-        "GroupDefinitions": [{"Type": "DIMENSION", "Key": "USAGE_TYPE"}, {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}],
+        "GroupDefinitions": [
+            {"Type": "DIMENSION", "Key": "USAGE_TYPE"},
+            {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"},
+        ],
         "ResultsByTime": [
             {
-                "TimePeriod": {"Start": day.isoformat(), "End": (day + timedelta(days=1)).isoformat()},
+                "TimePeriod": {
+                    "Start": day.isoformat(),
+                    "End": (day + timedelta(days=1)).isoformat(),
+                },
                 "Total": {},
                 "Groups": [
                     {

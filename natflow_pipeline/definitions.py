@@ -21,7 +21,12 @@ from natflow_pipeline.resources.insights import InsightsResource
 from natflow_pipeline.resources.pricing import PricingResource
 from natflow_pipeline.resources.reference import ip_ranges_from_env, ipam_from_env
 from natflow_pipeline.resources.warehouse import WarehouseResource
-from natflow_pipeline.schedules import daily_job, daily_nat_costs_schedule, ip_ranges_job, ip_ranges_schedule
+from natflow_pipeline.schedules import (
+    daily_job,
+    daily_nat_costs_schedule,
+    ip_ranges_job,
+    ip_ranges_schedule,
+)
 
 defs = dg.Definitions(
     assets=[
@@ -42,10 +47,14 @@ defs = dg.Definitions(
     executor=RUN_EXECUTOR,
     resources={
         "flow_logs": FlowLogSource(
-            uri=settings.flow_logs_uri(), s3_endpoint_url=settings.s3_endpoint_url(), s3_region=settings.s3_region()
+            uri=settings.flow_logs_uri(),
+            s3_endpoint_url=settings.s3_endpoint_url(),
+            s3_region=settings.s3_region(),
         ),
         "warehouse": WarehouseResource(
-            uri=settings.warehouse_uri(), s3_endpoint_url=settings.s3_endpoint_url(), s3_region=settings.s3_region()
+            uri=settings.warehouse_uri(),
+            s3_endpoint_url=settings.s3_endpoint_url(),
+            s3_region=settings.s3_region(),
         ),
         "ipam": ipam_from_env(),
         "ip_ranges": ip_ranges_from_env(),

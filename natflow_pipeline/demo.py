@@ -7,7 +7,7 @@ import argparse
 import json
 import tempfile
 import warnings
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -32,7 +32,9 @@ def sample_days() -> list[str]:
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def materialize_days(days: list[str], resources: dict[str, object] | None = None, run_config: dict | None = None) -> None:
+def materialize_days(
+    days: list[str], resources: dict[str, object] | None = None, run_config: dict | None = None
+) -> None:
     """Materialize every asset of the graph for each day, one run per day, as the UI would."""
     assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)]
     base = dict(defs.resources)
@@ -40,13 +42,20 @@ def materialize_days(days: list[str], resources: dict[str, object] | None = None
     with tempfile.TemporaryDirectory() as home, dg.instance_for_test(temp_dir=home) as instance:
         for day in days:
             result = dg.materialize(
-                assets, partition_key=day, resources=base, instance=instance, raise_on_error=True, run_config=run_config
+                assets,
+                partition_key=day,
+                resources=base,
+                instance=instance,
+                raise_on_error=True,
+                run_config=run_config,
             )
             assert result.success, f"materializing {day} failed"
 
 
 def team_table(warehouse: WarehouseResource, day: str) -> pl.DataFrame:
-    costs = warehouse.get().read_partition("team_daily_costs", "usage_date", date.fromisoformat(day))
+    costs = warehouse.get().read_partition(
+        "team_daily_costs", "usage_date", date.fromisoformat(day)
+    )
     return (
         costs.group_by("team")
         .agg(
@@ -62,7 +71,9 @@ def team_table(warehouse: WarehouseResource, day: str) -> pl.DataFrame:
 
 def reconciliation_table(warehouse: WarehouseResource, day: str) -> pl.DataFrame:
     """The day's flow-log NAT GB against what Cost Explorer billed (the offline file by default)."""
-    table = warehouse.get().read_partition("nat_cost_reconciliation", "usage_date", date.fromisoformat(day))
+    table = warehouse.get().read_partition(
+        "nat_cost_reconciliation", "usage_date", date.fromisoformat(day)
+    )
     return table.select(
         "account_id",
         "region",
@@ -81,15 +92,22 @@ def main() -> None:
     days = args.days or sample_days()
     materialize_days(days, run_config=QUIET)
     warehouse = defs.resources["warehouse"]
-    with pl.Config(tbl_rows=50, tbl_hide_dataframe_shape=True, thousands_separator=True, tbl_cols=10):
+    with pl.Config(
+        tbl_rows=50, tbl_hide_dataframe_shape=True, thousands_separator=True, tbl_cols=10
+    ):
         for day in days:
             table = team_table(warehouse, day)
             print(f"\nNAT cost by team, {day} (UTC); warehouse: {warehouse.uri}")
             print(table)
             print(f"total: {table['bytes'].sum():,} bytes, ${table['total_usd'].sum():,.4f}")
-            print(f"reconciliation with Cost Explorer, {day} (GB = {defs.resources['pricing'].billing_gb_bytes:,} bytes)")
+            print(
+                f"reconciliation with Cost Explorer, {day} (GB = {defs.resources['pricing'].billing_gb_bytes:,} bytes)"
+            )
             print(reconciliation_table(warehouse, day))
-    dashboard = Path(reports_location(defs.resources["insights"].reports_uri, warehouse.uri)) / DASHBOARD_FILE
+    dashboard = (
+        Path(reports_location(defs.resources["insights"].reports_uri, warehouse.uri))
+        / DASHBOARD_FILE
+    )
     if dashboard.exists():
         print(f"\ndashboard: {dashboard.resolve()}")
 

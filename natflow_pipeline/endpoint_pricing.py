@@ -83,7 +83,10 @@ class EndpointPriceBook:
             raise ValueError(f"endpoint_az_count must be at least 1, found {self.az_count}")
 
     def prices(self) -> dict[str, tuple[float, float]]:
-        return {**INTERFACE_ENDPOINT_PRICES, **{r: (float(h), float(g)) for r, (h, g) in self.overrides.items()}}
+        return {
+            **INTERFACE_ENDPOINT_PRICES,
+            **{r: (float(h), float(g)) for r, (h, g) in self.overrides.items()},
+        }
 
     def per_az_hour(self, region: str) -> float:
         try:

@@ -21,7 +21,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from natflow_pipeline.endpoint_pricing import GATEWAY_SERVICES, INTERFACE_SERVICES, EndpointPriceBook
+from natflow_pipeline.endpoint_pricing import (
+    GATEWAY_SERVICES,
+    INTERFACE_SERVICES,
+    EndpointPriceBook,
+)
 from natflow_pipeline.enrichment import AWS_SAME_REGION
 from natflow_pipeline.pricing import PriceBook
 
@@ -74,7 +78,9 @@ def endpoint_savings(
     endpoints = _endpoint_table(grouped, nat_prices, endpoint_prices, interface_services)
     service = ["usage_date", "region", "aws_service"]
     gb = pl.col("bytes") / nat_prices.billing_gb_bytes
-    endpoint_day_usd = pl.col("endpoint_usd_per_az_hour") * pl.col("endpoint_az_count") * HOURS_PER_DAY
+    endpoint_day_usd = (
+        pl.col("endpoint_usd_per_az_hour") * pl.col("endpoint_az_count") * HOURS_PER_DAY
+    )
     per_gb_gain = pl.col("nat_usd_per_gb") - pl.col("endpoint_usd_per_gb")
     return (
         grouped.join(endpoints, on=["region", "aws_service"], how="left")
@@ -82,13 +88,21 @@ def endpoint_savings(
         .with_columns(
             (pl.col("gb") * pl.col("nat_usd_per_gb")).alias("nat_processing_usd"),
             (pl.col("gb") * pl.col("endpoint_usd_per_gb")).alias("endpoint_processing_usd"),
-            (endpoint_day_usd * pl.col("bytes") / pl.col("bytes").sum().over(service)).fill_nan(0.0).alias("endpoint_hourly_usd"),
+            (endpoint_day_usd * pl.col("bytes") / pl.col("bytes").sum().over(service))
+            .fill_nan(0.0)
+            .alias("endpoint_hourly_usd"),
             pl.col("gb").sum().over(service).alias("service_gb"),
-            pl.when(per_gb_gain > 0).then(endpoint_day_usd / per_gb_gain).alias("break_even_gb_per_day"),
+            pl.when(per_gb_gain > 0)
+            .then(endpoint_day_usd / per_gb_gain)
+            .alias("break_even_gb_per_day"),
             pl.col("usage_date").dt.month_end().dt.day().cast(pl.Int32).alias("days_in_month"),
         )
         .with_columns(
-            (pl.col("nat_processing_usd") - pl.col("endpoint_processing_usd") - pl.col("endpoint_hourly_usd")).alias("saving_usd")
+            (
+                pl.col("nat_processing_usd")
+                - pl.col("endpoint_processing_usd")
+                - pl.col("endpoint_hourly_usd")
+            ).alias("saving_usd")
         )
         .with_columns(
             (pl.col("saving_usd") * pl.col("days_in_month")).alias("monthly_saving_usd"),
@@ -109,7 +123,9 @@ def eligible(enriched: pl.DataFrame, interface_services: dict[str, str]) -> pl.D
     )
 
 
-def excluded_aws_bytes(enriched: pl.DataFrame, interface_services: dict[str, str] | None = None) -> pl.DataFrame:
+def excluded_aws_bytes(
+    enriched: pl.DataFrame, interface_services: dict[str, str] | None = None
+) -> pl.DataFrame:
     """AWS-bound bytes no endpoint here would carry, by reason and service (for the asset's metadata:
     every AWS byte is either in the table or counted here)."""
     interface_services = INTERFACE_SERVICES if interface_services is None else interface_services
@@ -130,17 +146,24 @@ def excluded_aws_bytes(enriched: pl.DataFrame, interface_services: dict[str, str
 
 
 def _endpoint_table(
-    grouped: pl.DataFrame, nat_prices: PriceBook, endpoint_prices: EndpointPriceBook, interface_services: dict[str, str]
+    grouped: pl.DataFrame,
+    nat_prices: PriceBook,
+    endpoint_prices: EndpointPriceBook,
+    interface_services: dict[str, str],
 ) -> pl.DataFrame:
     """Per region x service present: endpoint type and name, the prices used and their source.
 
     Built in Python over the few distinct (region, service) pairs of a day, not per row."""
     rows = []
-    for region, service in grouped.select("region", "aws_service").unique().sort("region", "aws_service").iter_rows():
+    for region, service in (
+        grouped.select("region", "aws_service").unique().sort("region", "aws_service").iter_rows()
+    ):
         nat_per_gb = nat_prices.per_gb(region)
         if service in GATEWAY_SERVICES:
             kind, name, per_hour, per_gb, azs = GATEWAY, GATEWAY_SERVICES[service], 0.0, 0.0, 0
-            source = "gateway endpoints have no charge (https://aws.amazon.com/privatelink/pricing/)"
+            source = (
+                "gateway endpoints have no charge (https://aws.amazon.com/privatelink/pricing/)"
+            )
         else:
             kind, name = INTERFACE, interface_services[service]
             per_hour, per_gb = endpoint_prices.per_az_hour(region), endpoint_prices.per_gb(region)
@@ -158,6 +181,18 @@ def _endpoint_table(
                 "price_source": source,
             }
         )
-    schema = {k: SCHEMA[k] for k in ("region", "aws_service", "endpoint_type", "endpoint_service", "endpoint_az_count",
-                                      "nat_usd_per_gb", "endpoint_usd_per_az_hour", "endpoint_usd_per_gb", "price_source")}
+    schema = {
+        k: SCHEMA[k]
+        for k in (
+            "region",
+            "aws_service",
+            "endpoint_type",
+            "endpoint_service",
+            "endpoint_az_count",
+            "nat_usd_per_gb",
+            "endpoint_usd_per_az_hour",
+            "endpoint_usd_per_gb",
+            "price_source",
+        )
+    }
     return pl.DataFrame(rows, schema=schema)

@@ -29,15 +29,29 @@ AWS_OTHER_REGION = "aws_other_region"
 INTERNET = "internet"
 
 
-def enrich(nat_flows: pl.DataFrame, ipam_intervals: pl.DataFrame, aws_intervals: pl.DataFrame) -> pl.DataFrame:
+def enrich(
+    nat_flows: pl.DataFrame, ipam_intervals: pl.DataFrame, aws_intervals: pl.DataFrame
+) -> pl.DataFrame:
     """``nat_flows`` plus team, source account, matched IPAM prefix, AWS service/region/prefix and
     destination class. Every input row comes out once; unmatched internal addresses get team
     ``unattributed``."""
     internal = _match(nat_flows["internal_addr"], ipam_intervals, list(ipam.MATCH_SCHEMA))
-    external = _match(nat_flows["external_addr"], aws_intervals, list(aws_ip_ranges.MATCH_SCHEMA), nat64=True)
+    external = _match(
+        nat_flows["external_addr"], aws_intervals, list(aws_ip_ranges.MATCH_SCHEMA), nat64=True
+    )
     enriched = (
-        nat_flows.join(internal.rename({"addr": "internal_addr"}), on="internal_addr", how="left", maintain_order="left")
-        .join(external.rename({"addr": "external_addr"}), on="external_addr", how="left", maintain_order="left")
+        nat_flows.join(
+            internal.rename({"addr": "internal_addr"}),
+            on="internal_addr",
+            how="left",
+            maintain_order="left",
+        )
+        .join(
+            external.rename({"addr": "external_addr"}),
+            on="external_addr",
+            how="left",
+            maintain_order="left",
+        )
         .with_columns(pl.col("team").fill_null(ipam.UNATTRIBUTED))
     )
     return enriched.with_columns(destination_class().alias("destination_class"))
@@ -81,11 +95,20 @@ def attribution_of(
     """
     rows = nat_flows.lazy()
     internal, external = pl.collect_all(
-        [rows.select(pl.col("internal_addr").unique()), rows.select(pl.col("external_addr").unique())]
+        [
+            rows.select(pl.col("internal_addr").unique()),
+            rows.select(pl.col("external_addr").unique()),
+        ]
     )
     sides = (
         (INTERNAL_SIDE, internal["internal_addr"], ipam_intervals, list(ipam.MATCH_SCHEMA), False),
-        (EXTERNAL_SIDE, external["external_addr"], aws_intervals, list(aws_ip_ranges.MATCH_SCHEMA), True),
+        (
+            EXTERNAL_SIDE,
+            external["external_addr"],
+            aws_intervals,
+            list(aws_ip_ranges.MATCH_SCHEMA),
+            True,
+        ),
     )
     reused, matched = [], []
     for side, distinct, intervals, payload, nat64 in sides:
@@ -98,15 +121,25 @@ def attribution_of(
             built = intervals() if callable(intervals) else intervals
             matched.append(_matched(_sided(distinct, built, payload, side, nat64=nat64)))
     parts = [*reused, *matched]
-    return pl.concat(parts, how="vertical") if parts else pl.DataFrame(schema={c: ATTRIBUTION_SCHEMA[c] for c in _MATCH_COLUMNS})
+    return (
+        pl.concat(parts, how="vertical")
+        if parts
+        else pl.DataFrame(schema={c: ATTRIBUTION_SCHEMA[c] for c in _MATCH_COLUMNS})
+    )
 
 
 def _matched(sided: pl.DataFrame) -> pl.DataFrame:
     """One side's matches in the attribution's columns and types (team ``unattributed`` inside)."""
     return (
-        sided.select([pl.col(c) if c in sided.columns else pl.lit(None).alias(c) for c in _MATCH_COLUMNS])
+        sided.select(
+            [pl.col(c) if c in sided.columns else pl.lit(None).alias(c) for c in _MATCH_COLUMNS]
+        )
         .cast({c: ATTRIBUTION_SCHEMA[c] for c in _MATCH_COLUMNS})
-        .with_columns(pl.when(pl.col("side") == INTERNAL_SIDE).then(pl.col("team").fill_null(ipam.UNATTRIBUTED)).alias("team"))
+        .with_columns(
+            pl.when(pl.col("side") == INTERNAL_SIDE)
+            .then(pl.col("team").fill_null(ipam.UNATTRIBUTED))
+            .alias("team")
+        )
     )
 
 
@@ -134,15 +167,17 @@ def attribution_table(
     )
 
 
-def reusable_answers(previous: pl.DataFrame | None, ip_ranges_sync_token: str) -> pl.DataFrame | None:
+def reusable_answers(
+    previous: pl.DataFrame | None, ip_ranges_sync_token: str
+) -> pl.DataFrame | None:
     """The external answers of a stored attribution that still hold: those the same ip-ranges
     version gave (a sync token names one version exactly). Internal answers are never reused:
     re-running the day is how an IPAM fix reaches it, and a fixed snapshot keeps its date."""
     if previous is None:
         return None
-    return previous.filter((pl.col("side") == EXTERNAL_SIDE) & (pl.col("ip_ranges_sync_token") == ip_ranges_sync_token)).select(
-        _MATCH_COLUMNS
-    )
+    return previous.filter(
+        (pl.col("side") == EXTERNAL_SIDE) & (pl.col("ip_ranges_sync_token") == ip_ranges_sync_token)
+    ).select(_MATCH_COLUMNS)
 
 
 Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
@@ -191,11 +226,15 @@ def destination_class() -> pl.Expr:
     )
 
 
-def _match(addresses: pl.Series, intervals: pl.DataFrame, payload: list[str], nat64: bool = False) -> pl.DataFrame:
+def _match(
+    addresses: pl.Series, intervals: pl.DataFrame, payload: list[str], nat64: bool = False
+) -> pl.DataFrame:
     """The distinct addresses among ``addresses`` (``addr``) that are addresses, with their match."""
     distinct = addresses.unique().drop_nulls().alias("addr")
     keyed = _keyed(distinct, nat64)
-    return longest_prefix_match(keyed.filter(pl.col("key").is_not_null()), "key", intervals, payload).drop("key")
+    return longest_prefix_match(
+        keyed.filter(pl.col("key").is_not_null()), "key", intervals, payload
+    ).drop("key")
 
 
 def _keyed(distinct: pl.Series, nat64: bool) -> pl.DataFrame:
@@ -205,7 +244,9 @@ def _keyed(distinct: pl.Series, nat64: bool) -> pl.DataFrame:
     return keyed.with_columns(unwrap_nat64(pl.col("key"))) if nat64 else keyed
 
 
-def _sided(distinct: pl.Series, intervals: pl.DataFrame, payload: list[str], side: str, nat64: bool) -> pl.DataFrame:
+def _sided(
+    distinct: pl.Series, intervals: pl.DataFrame, payload: list[str], side: str, nat64: bool
+) -> pl.DataFrame:
     """Every address of ``distinct`` (distinct already, no null) with its match: nulls where none, and for
     text that is not an address, which stays listed rather than silently dropped. Such text is
     set apart and put back, rather than every answer joined back to the list: the join cost as
@@ -215,4 +256,6 @@ def _sided(distinct: pl.Series, intervals: pl.DataFrame, payload: list[str], sid
     parts = [longest_prefix_match(valid, "key", intervals, payload)]
     if valid.height < keyed.height:
         parts.append(keyed.filter(pl.col("key").is_null()))
-    return pl.concat(parts, how="diagonal").select(pl.lit(side).alias("side"), pl.col("addr").alias("address"), *payload)
+    return pl.concat(parts, how="diagonal").select(
+        pl.lit(side).alias("side"), pl.col("addr").alias("address"), *payload
+    )

@@ -69,7 +69,9 @@ class TeamSource:
                 if label.startswith(arg):
                     return label[len(arg) :]
             return None
-        raise ValueError(f"unknown team source {self.spec!r}: expected tenant, tenant_group, custom_field:<name> or tag:<prefix>")
+        raise ValueError(
+            f"unknown team source {self.spec!r}: expected tenant, tenant_group, custom_field:<name> or tag:<prefix>"
+        )
 
 
 def _name(obj: Mapping[str, Any] | None) -> str | None:
@@ -101,10 +103,15 @@ def snapshot(
     groups = {t.get("id"): (t.get("group") or None) for t in tenants}
     rows = [_row("prefix", p, p["prefix"], team_source, account_field, groups) for p in prefixes]
     rows += [
-        _row("ip_address", a, _host_cidr(a["address"]), team_source, account_field, groups) for a in ip_addresses
+        _row("ip_address", a, _host_cidr(a["address"]), team_source, account_field, groups)
+        for a in ip_addresses
     ]
     _resolve_inheritance(rows, inherit)
-    frame = pl.DataFrame(rows, schema=SNAPSHOT_SCHEMA, orient="row") if rows else pl.DataFrame(schema=SNAPSHOT_SCHEMA)
+    frame = (
+        pl.DataFrame(rows, schema=SNAPSHOT_SCHEMA, orient="row")
+        if rows
+        else pl.DataFrame(schema=SNAPSHOT_SCHEMA)
+    )
     return frame.sort("family", "prefix", "kind", "netbox_id")
 
 
@@ -145,7 +152,13 @@ def _row(
 def _resolve_inheritance(rows: list[dict[str, Any]], inherit: bool) -> None:
     """Fill effective_* from the nearest enclosing *prefix* that has a value (O(n x prefix length))."""
     teams = _by_block({r["prefix"]: r["team"] for r in rows if r["kind"] == "prefix" and r["team"]})
-    accounts = _by_block({r["prefix"]: r["source_account_id"] for r in rows if r["kind"] == "prefix" and r["source_account_id"]})
+    accounts = _by_block(
+        {
+            r["prefix"]: r["source_account_id"]
+            for r in rows
+            if r["kind"] == "prefix" and r["source_account_id"]
+        }
+    )
     for row in rows:
         row["effective_team"], row["team_inherited_from"] = row["team"], None
         row["effective_source_account_id"] = row["source_account_id"]
@@ -173,7 +186,9 @@ def _by_block(table: Mapping[str, str]) -> dict[_Block, tuple[str, str]]:
     return out
 
 
-def _nearest_ancestor(cidr: str, family: int, table: Mapping[_Block, tuple[str, str]]) -> tuple[str, str] | None:
+def _nearest_ancestor(
+    cidr: str, family: int, table: Mapping[_Block, tuple[str, str]]
+) -> tuple[str, str] | None:
     """(prefix, value) of the longest prefix in ``table`` strictly containing ``cidr``."""
     first, _, length = cidr_bounds(cidr)
     floor = 96 if family == 4 else 0  # IPv4 blocks live under ::ffff:0:0/96 in the key space

@@ -99,7 +99,9 @@ def connect(conn: Connection) -> pynetbox.api:
     return api
 
 
-def fetch_ipam(conn: Connection, query: IpamQuery = IpamQuery()) -> tuple[dict[str, list[dict[str, Any]]], str]:
+def fetch_ipam(
+    conn: Connection, query: IpamQuery = IpamQuery()
+) -> tuple[dict[str, list[dict[str, Any]]], str]:
     """Prefixes, IP addresses and tenants as the export holds them, and NetBox's version.
 
     Everything is read before anything is returned, so a failure half way leaves nothing behind.
@@ -132,12 +134,18 @@ def _common_filters(api: pynetbox.api, query: IpamQuery) -> dict[str, Any]:
     return filters
 
 
-def _all(endpoint: Any, conn: Connection, filters: Mapping[str, Any], statuses: Iterable[str]) -> list[dict[str, Any]]:
+def _all(
+    endpoint: Any, conn: Connection, filters: Mapping[str, Any], statuses: Iterable[str]
+) -> list[dict[str, Any]]:
     """Every record of an endpoint (pynetbox follows the pages), as plain nested dicts."""
     params = dict(filters)
     if statuses:
         params["status"] = list(statuses)
-    records = endpoint.filter(**params, limit=conn.page_size) if params else endpoint.all(limit=conn.page_size)
+    records = (
+        endpoint.filter(**params, limit=conn.page_size)
+        if params
+        else endpoint.all(limit=conn.page_size)
+    )
     return [dict(r) for r in records]
 
 
@@ -150,7 +158,9 @@ class _errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> bool:
         if exc is None or isinstance(exc, NetBoxError):
             return False
         url = self.conn.url
@@ -159,15 +169,21 @@ class _errors:
             detail = _detail(exc.req)
             hint = " (check NETBOX_TOKEN: the token was rejected)" if status in (401, 403) else ""
             raise NetBoxError(
-                self._scrub(f"NetBox at {url} answered HTTP {status} for {_path(exc.req.url, url)}{hint}: {detail}"),
+                self._scrub(
+                    f"NetBox at {url} answered HTTP {status} for {_path(exc.req.url, url)}{hint}: {detail}"
+                ),
                 url,
                 status,
             ) from None
         if isinstance(exc, (pynetbox.ContentError, ValueError)):  # requests' JSONDecodeError is one
-            raise NetBoxError(f"NetBox at {url} did not answer with JSON (is {url} NetBox's base URL?)", url) from None
+            raise NetBoxError(
+                f"NetBox at {url} did not answer with JSON (is {url} NetBox's base URL?)", url
+            ) from None
         if isinstance(exc, requests.RequestException):
             raise NetBoxError(
-                self._scrub(f"NetBox at {url} is unreachable after {self.conn.retries} retries: {type(exc).__name__}: {exc}"),
+                self._scrub(
+                    f"NetBox at {url} is unreachable after {self.conn.retries} retries: {type(exc).__name__}: {exc}"
+                ),
                 url,
             ) from None
         return False

@@ -44,9 +44,18 @@ class RegionPrice:
 #: AWS's pattern but were not seen on a bill.
 REGIONS: tuple[RegionPrice, ...] = (
     RegionPrice("us-east-1", "", 0.045, 0.045, "verified", "VPC pricing page"),
-    RegionPrice("us-east-2", "USE2", 0.045, 0.045, "verified", "worked example on the VPC pricing page"),
+    RegionPrice(
+        "us-east-2", "USE2", 0.045, 0.045, "verified", "worked example on the VPC pricing page"
+    ),
     RegionPrice("us-west-1", "USW1", 0.048, 0.048, "unverified"),
-    RegionPrice("us-west-2", "USW2", 0.045, 0.045, "corroborated", "USW2-NatGateway-Bytes/-Hours as quoted from the AWS Pricing API"),
+    RegionPrice(
+        "us-west-2",
+        "USW2",
+        0.045,
+        0.045,
+        "corroborated",
+        "USW2-NatGateway-Bytes/-Hours as quoted from the AWS Pricing API",
+    ),
     RegionPrice("ca-central-1", "CAN1", None, None, "unknown"),
     RegionPrice("ca-west-1", "CAN2", None, None, "unknown"),
     RegionPrice("mx-central-1", "MXC1", None, None, "unknown"),
@@ -57,7 +66,14 @@ REGIONS: tuple[RegionPrice, ...] = (
     RegionPrice("ap-northeast-1", "APN1", None, None, "unknown"),
     RegionPrice("ap-northeast-2", "APN2", None, None, "unknown"),
     RegionPrice("ap-northeast-3", "APN3", None, None, "unknown"),
-    RegionPrice("ap-southeast-1", "APS1", 0.059, 0.059, "verified", "offer file, APS1-NatGateway-Bytes/-Hours"),
+    RegionPrice(
+        "ap-southeast-1",
+        "APS1",
+        0.059,
+        0.059,
+        "verified",
+        "offer file, APS1-NatGateway-Bytes/-Hours",
+    ),
     RegionPrice("ap-southeast-2", "APS2", None, None, "unknown"),
     RegionPrice("ap-south-1", "APS3", None, None, "unknown"),
     RegionPrice("ap-southeast-3", "APS4", None, None, "unknown"),
@@ -66,7 +82,9 @@ REGIONS: tuple[RegionPrice, ...] = (
     RegionPrice("ap-southeast-5", "APS7", None, None, "unknown"),
     RegionPrice("ap-southeast-6", "APS8", None, None, "unknown"),
     RegionPrice("ap-southeast-7", "APS9", None, None, "unknown"),
-    RegionPrice("eu-west-1", "EU", 0.048, 0.048, "verified", "offer file, EU-NatGateway-Bytes/-Hours"),
+    RegionPrice(
+        "eu-west-1", "EU", 0.048, 0.048, "verified", "offer file, EU-NatGateway-Bytes/-Hours"
+    ),
     RegionPrice("eu-west-2", "EUW2", None, None, "unknown"),
     RegionPrice("eu-west-3", "EUW3", None, None, "unknown"),
     RegionPrice("eu-central-1", "EUC1", 0.052, 0.052, "unverified"),
@@ -81,11 +99,15 @@ REGIONS: tuple[RegionPrice, ...] = (
 
 #: region -> (USD per GB processed, USD per NAT gateway-hour), for the regions with a price.
 NAT_GATEWAY_PRICES: dict[str, tuple[float, float]] = {
-    r.region: (r.per_gb, r.per_hour) for r in REGIONS if r.per_gb is not None and r.per_hour is not None
+    r.region: (r.per_gb, r.per_hour)
+    for r in REGIONS
+    if r.per_gb is not None and r.per_hour is not None
 }
 
 #: usage-type prefix -> region ("" and "USE1" are both us-east-1).
-USAGE_TYPE_REGIONS: dict[str, str] = {r.usage_type_code: r.region for r in REGIONS} | {"USE1": "us-east-1"}
+USAGE_TYPE_REGIONS: dict[str, str] = {r.usage_type_code: r.region for r in REGIONS} | {
+    "USE1": "us-east-1"
+}
 
 #: Bytes in one billed GB. See README "What a billed GB is" for what AWS documents (and doesn't).
 BILLING_GB_BYTES_DECIMAL = 10**9
@@ -114,7 +136,10 @@ class PriceBook:
             )
 
     def prices(self) -> dict[str, tuple[float, float]]:
-        return {**NAT_GATEWAY_PRICES, **{r: (float(g), float(h)) for r, (g, h) in self.overrides.items()}}
+        return {
+            **NAT_GATEWAY_PRICES,
+            **{r: (float(g), float(h)) for r, (g, h) in self.overrides.items()},
+        }
 
     def per_gb(self, region: str) -> float:
         try:

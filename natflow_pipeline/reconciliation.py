@@ -62,15 +62,23 @@ def reconcile(
     account). ``cost_explorer``: account_id, region, usage_quantity (GB), unblended_cost.
     ``estimated``: Cost Explorer marked the day estimated (or has not reported it yet).
     """
-    flow = flow_bytes.group_by(KEYS).agg(pl.col("bytes").sum().cast(pl.Int64).alias("flow_log_bytes"))
+    flow = flow_bytes.group_by(KEYS).agg(
+        pl.col("bytes").sum().cast(pl.Int64).alias("flow_log_bytes")
+    )
     billed = cost_explorer.group_by(KEYS).agg(
-        pl.col("usage_quantity").sum().alias("cost_explorer_gb"), pl.col("unblended_cost").sum().alias("cost_explorer_usd")
+        pl.col("usage_quantity").sum().alias("cost_explorer_gb"),
+        pl.col("unblended_cost").sum().alias("cost_explorer_usd"),
     )
     provisional = is_provisional(day, estimated, tolerance, today)
-    joined = flow.join(billed, on=KEYS, how="full", coalesce=True).with_columns(pl.col("flow_log_bytes").fill_null(0))
+    joined = flow.join(billed, on=KEYS, how="full", coalesce=True).with_columns(
+        pl.col("flow_log_bytes").fill_null(0)
+    )
     flow_gb = pl.col("flow_log_bytes") / billing_gb_bytes
     difference = flow_gb - pl.col("cost_explorer_gb").fill_null(0.0)
-    allowed = pl.max_horizontal(pl.col("cost_explorer_gb").fill_null(0.0) * tolerance.relative, pl.lit(tolerance.absolute_gb))
+    allowed = pl.max_horizontal(
+        pl.col("cost_explorer_gb").fill_null(0.0) * tolerance.relative,
+        pl.lit(tolerance.absolute_gb),
+    )
     status = (
         pl.when(pl.lit(provisional))
         .then(pl.lit("WARN"))
@@ -83,7 +91,9 @@ def reconcile(
             pl.lit(day).alias("usage_date"),
             flow_gb.alias("flow_log_gb"),
             difference.alias("difference_gb"),
-            pl.when(pl.col("cost_explorer_gb") > 0).then(difference / pl.col("cost_explorer_gb") * 100).alias("difference_pct"),
+            pl.when(pl.col("cost_explorer_gb") > 0)
+            .then(difference / pl.col("cost_explorer_gb") * 100)
+            .alias("difference_pct"),
             pl.lit(estimated).alias("estimated"),
             status.alias("status"),
             pl.lit(billing_gb_bytes).alias("billing_gb_bytes"),

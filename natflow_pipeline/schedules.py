@@ -51,7 +51,9 @@ def daily_nat_costs_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.R
     first_day = daily_partitions.start.date().isoformat()
     return [
         # The run key makes a tick idempotent: the daemon never launches a day twice for one tick.
-        dg.RunRequest(run_key=f"{day}@{context.scheduled_execution_time:%Y-%m-%d}", partition_key=day)
+        dg.RunRequest(
+            run_key=f"{day}@{context.scheduled_execution_time:%Y-%m-%d}", partition_key=day
+        )
         for day in days_to_build(context.scheduled_execution_time, first_day)
     ]
 

@@ -48,27 +48,63 @@ def _path_text(path: object) -> str:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("NATFLOW_FLOW_LOGS_URI", "`flow_logs.uri`", str(DEFAULT_FLOW_LOGS),
-            f"`{_path_text(DEFAULT_FLOW_LOGS)}`"),
-    Setting("NATFLOW_WAREHOUSE_URI", "`warehouse.uri`", str(DEFAULT_WAREHOUSE),
-            f"`{_path_text(DEFAULT_WAREHOUSE)}`"),
-    Setting("NATFLOW_IPAM_SOURCE", "which IPAM source: `file` (the export) or `netbox`", "file",
-            "`file`"),
-    Setting("NATFLOW_IPAM_EXPORT", "`ipam.export_path` (source `file`)", str(DEFAULT_IPAM_EXPORT),
-            f"`{_path_text(DEFAULT_IPAM_EXPORT)}`"),
-    Setting("NATFLOW_IP_RANGES_URL", "`ip_ranges.url`", None,
-            "the file `NATFLOW_IP_RANGES_PATH` names"),
-    Setting("NATFLOW_IP_RANGES_PATH",
-            "`ip_ranges.fallback_path`, and `ip_ranges.url` when `NATFLOW_IP_RANGES_URL` is unset",
-            str(DEFAULT_IP_RANGES), f"`{_path_text(DEFAULT_IP_RANGES)}`"),
-    Setting("NATFLOW_COST_EXPLORER_FILE", "`cost_explorer.file_path` (offline `file` mode)",
-            str(DEFAULT_COST_EXPLORER_FILE), f"`{_path_text(DEFAULT_COST_EXPLORER_FILE)}`"),
-    Setting("NATFLOW_S3_ENDPOINT_URL", "`s3_endpoint_url` of `flow_logs` and `warehouse`", None,
-            "unset (AWS)"),
-    Setting("NATFLOW_S3_REGION", "`s3_region` of `flow_logs` and `warehouse`", None,
-            "unset (the AWS chain's)"),
-    Setting("NATFLOW_START_DATE", "the first daily partition", SAMPLE_START_DATE,
-            f"{SAMPLE_START_DATE}, the sample's first day"),
+    Setting(
+        "NATFLOW_FLOW_LOGS_URI",
+        "`flow_logs.uri`",
+        str(DEFAULT_FLOW_LOGS),
+        f"`{_path_text(DEFAULT_FLOW_LOGS)}`",
+    ),
+    Setting(
+        "NATFLOW_WAREHOUSE_URI",
+        "`warehouse.uri`",
+        str(DEFAULT_WAREHOUSE),
+        f"`{_path_text(DEFAULT_WAREHOUSE)}`",
+    ),
+    Setting(
+        "NATFLOW_IPAM_SOURCE",
+        "which IPAM source: `file` (the export) or `netbox`",
+        "file",
+        "`file`",
+    ),
+    Setting(
+        "NATFLOW_IPAM_EXPORT",
+        "`ipam.export_path` (source `file`)",
+        str(DEFAULT_IPAM_EXPORT),
+        f"`{_path_text(DEFAULT_IPAM_EXPORT)}`",
+    ),
+    Setting(
+        "NATFLOW_IP_RANGES_URL", "`ip_ranges.url`", None, "the file `NATFLOW_IP_RANGES_PATH` names"
+    ),
+    Setting(
+        "NATFLOW_IP_RANGES_PATH",
+        "`ip_ranges.fallback_path`, and `ip_ranges.url` when `NATFLOW_IP_RANGES_URL` is unset",
+        str(DEFAULT_IP_RANGES),
+        f"`{_path_text(DEFAULT_IP_RANGES)}`",
+    ),
+    Setting(
+        "NATFLOW_COST_EXPLORER_FILE",
+        "`cost_explorer.file_path` (offline `file` mode)",
+        str(DEFAULT_COST_EXPLORER_FILE),
+        f"`{_path_text(DEFAULT_COST_EXPLORER_FILE)}`",
+    ),
+    Setting(
+        "NATFLOW_S3_ENDPOINT_URL",
+        "`s3_endpoint_url` of `flow_logs` and `warehouse`",
+        None,
+        "unset (AWS)",
+    ),
+    Setting(
+        "NATFLOW_S3_REGION",
+        "`s3_region` of `flow_logs` and `warehouse`",
+        None,
+        "unset (the AWS chain's)",
+    ),
+    Setting(
+        "NATFLOW_START_DATE",
+        "the first daily partition",
+        SAMPLE_START_DATE,
+        f"{SAMPLE_START_DATE}, the sample's first day",
+    ),
 )
 
 _BY_VARIABLE = {entry.variable: entry for entry in SETTINGS}

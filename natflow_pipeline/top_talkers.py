@@ -67,12 +67,19 @@ def top_talkers(enriched: pl.DataFrame, top_n: int = DEFAULT_TOP_N) -> pl.DataFr
 NAT_COLUMNS: tuple[str, ...] = (*KEYS, "internal_addr", "external_addr", "packets", "bytes")
 
 
-def top_talkers_of(nat_flows: pl.DataFrame | pl.LazyFrame, attribution: pl.DataFrame, top_n: int = DEFAULT_TOP_N) -> pl.DataFrame:
+def top_talkers_of(
+    nat_flows: pl.DataFrame | pl.LazyFrame, attribution: pl.DataFrame, top_n: int = DEFAULT_TOP_N
+) -> pl.DataFrame:
     """:func:`top_talkers` of ``attach(nat_flows, attribution)``, computed the cheap way: the rows
     are summed per pair first and only the top ``top_n`` pairs are attached (the ranking and the
     day's bytes do not depend on the attribution, and every attribute is a function of the pair)."""
     _check_top_n(top_n)
-    pairs = nat_flows.lazy().group_by([*KEYS, "internal_addr", "external_addr"]).agg(*_PAIR_TOTALS).collect()
+    pairs = (
+        nat_flows.lazy()
+        .group_by([*KEYS, "internal_addr", "external_addr"])
+        .agg(*_PAIR_TOTALS)
+        .collect()
+    )
     return _named(attach(_ranked(pairs, top_n), attribution))
 
 
@@ -107,10 +114,22 @@ def _named(ranked: pl.DataFrame) -> pl.DataFrame:
     source_is_internal = pl.col("pkt_srcaddr") == pl.col("internal_addr")
     return (
         ranked.with_columns(
-            pl.when(source_is_internal).then(pl.lit(INTERNAL)).otherwise(external_kind()).alias("src_kind"),
-            pl.when(source_is_internal).then(pl.col("team")).otherwise(external_owner()).alias("src_owner"),
-            pl.when(source_is_internal).then(external_kind()).otherwise(pl.lit(INTERNAL)).alias("dst_kind"),
-            pl.when(source_is_internal).then(external_owner()).otherwise(pl.col("team")).alias("dst_owner"),
+            pl.when(source_is_internal)
+            .then(pl.lit(INTERNAL))
+            .otherwise(external_kind())
+            .alias("src_kind"),
+            pl.when(source_is_internal)
+            .then(pl.col("team"))
+            .otherwise(external_owner())
+            .alias("src_owner"),
+            pl.when(source_is_internal)
+            .then(external_kind())
+            .otherwise(pl.lit(INTERNAL))
+            .alias("dst_kind"),
+            pl.when(source_is_internal)
+            .then(external_owner())
+            .otherwise(pl.col("team"))
+            .alias("dst_owner"),
         )
         .select(list(SCHEMA))
         .cast(SCHEMA)
@@ -127,5 +146,7 @@ def external_owner() -> pl.Expr:
     return (
         pl.when(pl.col("aws_service").is_null())
         .then(pl.lit(INTERNET))
-        .otherwise(pl.format("{} ({})", pl.col("aws_service"), pl.col("aws_region").fill_null("GLOBAL")))
+        .otherwise(
+            pl.format("{} ({})", pl.col("aws_service"), pl.col("aws_region").fill_null("GLOBAL"))
+        )
     )

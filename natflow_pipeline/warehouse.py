@@ -43,7 +43,9 @@ class Warehouse:
     def _options(self) -> dict[str, str] | None:
         return dict(self.storage_options) or None
 
-    def write_partition(self, table: str, frame: pl.DataFrame, column: str, value: date | str) -> int:
+    def write_partition(
+        self, table: str, frame: pl.DataFrame, column: str, value: date | str
+    ) -> int:
         """Replace the rows of ``column == value`` with ``frame`` (which must hold only that value).
 
         Returns the Delta version written. New columns are merged into the table's schema, so
@@ -59,7 +61,9 @@ class Warehouse:
         """
         literal = value.isoformat() if isinstance(value, date) else str(value)
         if frame.height and frame[column].n_unique() != 1:
-            raise ValueError(f"{table}: rows for more than one {column} in a write of {column}={literal}")
+            raise ValueError(
+                f"{table}: rows for more than one {column} in a write of {column}={literal}"
+            )
         data = frame.to_arrow()
         self._ensure_table(table, data.schema, column)
         self._commit_with_retries(
@@ -91,13 +95,21 @@ class Warehouse:
             return
         try:
             DeltaTable.create(
-                self.table_uri(table), schema, mode="ignore", partition_by=[column], storage_options=self._options()
+                self.table_uri(table),
+                schema,
+                mode="ignore",
+                partition_by=[column],
+                storage_options=self._options(),
             )
-        except Exception:  # another writer created it first (a lost put-if-absent); anything else re-raises below
+        except (
+            Exception
+        ):  # another writer created it first (a lost put-if-absent); anything else re-raises below
             if not self.exists(table):
                 raise
 
-    def _commit_with_retries(self, table: str, partition: str, commit: Callable[[], object]) -> None:
+    def _commit_with_retries(
+        self, table: str, partition: str, commit: Callable[[], object]
+    ) -> None:
         """Run ``commit`` again when another writer's commit to the table won the race.
 
         S3 conditional writes (delta-rs 1.x's default) make the loser fail instead of overwrite;
@@ -109,11 +121,15 @@ class Warehouse:
                 return
             except CommitFailedError as exc:
                 if attempt == COMMIT_ATTEMPTS:
-                    raise CommitFailedError(f"{self.table_uri(table)}: {partition} lost {attempt} commit races in a row: {exc}") from exc
+                    raise CommitFailedError(
+                        f"{self.table_uri(table)}: {partition} lost {attempt} commit races in a row: {exc}"
+                    ) from exc
                 # Jittered backoff, so the writers that collided do not collide again.
                 time.sleep(random.uniform(0.05, 0.2) * attempt)
 
-    def write_partition_stream(self, table: str, batches: pa.RecordBatchReader, column: str, value: date | str) -> int:
+    def write_partition_stream(
+        self, table: str, batches: pa.RecordBatchReader, column: str, value: date | str
+    ) -> int:
         """:meth:`write_partition` from a stream of record batches, in bounded memory; still one
         Delta transaction. The batches must hold only ``value`` in ``column``.
 
@@ -146,7 +162,9 @@ class Warehouse:
             handle.close()
             size = fs.info(f"{root}/{path}")["size"]
             stats = json.dumps({"numRecords": rows})
-            adds.append(AddAction(path, size, {column: literal}, int(time.time() * 1000), True, stats))
+            adds.append(
+                AddAction(path, size, {column: literal}, int(time.time() * 1000), True, stats)
+            )
             writer = handle = None
 
         for batch in itertools.chain([] if first is None else [first], stream):
@@ -167,10 +185,21 @@ class Warehouse:
         def commit() -> None:
             if self.exists(table):
                 dt = DeltaTable(self.table_uri(table), storage_options=self._options())
-                dt.create_write_transaction(adds, mode="overwrite", schema=schema, partition_by=[column], partition_filters=[(column, "=", literal)])
+                dt.create_write_transaction(
+                    adds,
+                    mode="overwrite",
+                    schema=schema,
+                    partition_by=[column],
+                    partition_filters=[(column, "=", literal)],
+                )
             else:
                 create_table_with_add_actions(
-                    self.table_uri(table), DeltaSchema.from_arrow(schema), adds, mode="overwrite", partition_by=[column], storage_options=self._options()
+                    self.table_uri(table),
+                    DeltaSchema.from_arrow(schema),
+                    adds,
+                    mode="overwrite",
+                    partition_by=[column],
+                    storage_options=self._options(),
                 )
 
         self._commit_with_retries(table, f"{column}={literal}", commit)
@@ -181,8 +210,17 @@ class Warehouse:
         uri = self.table_uri(table)
         if uri.startswith("s3://"):
             options = self.storage_options
-            client = {k: v for k, v in {"endpoint_url": options.get("AWS_ENDPOINT_URL"), "region_name": options.get("AWS_REGION")}.items() if v}
-            return fsspec.filesystem("s3", client_kwargs=client, skip_instance_cache=True), uri.removeprefix("s3://")
+            client = {
+                k: v
+                for k, v in {
+                    "endpoint_url": options.get("AWS_ENDPOINT_URL"),
+                    "region_name": options.get("AWS_REGION"),
+                }.items()
+                if v
+            }
+            return fsspec.filesystem(
+                "s3", client_kwargs=client, skip_instance_cache=True
+            ), uri.removeprefix("s3://")
         return fsspec.filesystem("file"), str(Path(uri).absolute())
 
     def version(self, table: str) -> int:
@@ -198,7 +236,9 @@ class Warehouse:
     def scan(self, table: str) -> pl.LazyFrame:
         return pl.scan_delta(self.table_uri(table), storage_options=self._options())
 
-    def read_partition(self, table: str, column: str, value: date | str, columns: list[str] | None = None) -> pl.DataFrame:
+    def read_partition(
+        self, table: str, column: str, value: date | str, columns: list[str] | None = None
+    ) -> pl.DataFrame:
         frame = self.scan(table).filter(pl.col(column) == pl.lit(value))
         if columns is not None:
             frame = frame.select(columns)

@@ -13,8 +13,19 @@ GB = 2**30
 SCHEMA: dict[str, pl.DataType] = {
     **{
         c: NAT_FLOWS_SCHEMA[c]
-        for c in ("usage_date", "account_id", "region", "interface_id", "direction", "internal_addr",
-                  "external_addr", "pkt_srcaddr", "pkt_dstaddr", "packets", "bytes")
+        for c in (
+            "usage_date",
+            "account_id",
+            "region",
+            "interface_id",
+            "direction",
+            "internal_addr",
+            "external_addr",
+            "pkt_srcaddr",
+            "pkt_dstaddr",
+            "packets",
+            "bytes",
+        )
     },
     "team": pl.String,
     "source_account_id": pl.String,
@@ -38,7 +49,11 @@ def row(
 ) -> dict:
     """One NAT row; the destination class follows from the service's region as enrichment decides it."""
     src, dst = (internal, external) if direction == "egress" else (external, internal)
-    klass = "internet" if service is None else ("aws_same_region" if aws_region == region else "aws_other_region")
+    klass = (
+        "internet"
+        if service is None
+        else ("aws_same_region" if aws_region == region else "aws_other_region")
+    )
     return {
         "usage_date": day,
         "account_id": "999999999999",

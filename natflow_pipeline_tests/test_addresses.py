@@ -49,7 +49,9 @@ def reference(prefixes: list[tuple[str, str, int]], address: str) -> str | None:
 
 v4_prefix = st.builds(
     lambda a, n: str(ipaddress.ip_network(f"{ipaddress.IPv4Address(a)}/{n}", strict=False)),
-    st.integers(0, 2**32 - 1).map(lambda a: a & 0x0FFFFFFF | 0x0A000000),  # 10/8: overlaps are likely
+    st.integers(0, 2**32 - 1).map(
+        lambda a: a & 0x0FFFFFFF | 0x0A000000
+    ),  # 10/8: overlaps are likely
     st.integers(8, 32),
 )
 v6_prefix = st.builds(
@@ -61,15 +63,31 @@ v6_prefix = st.builds(
 
 @settings(max_examples=150, deadline=None)
 @given(
-    prefixes=st.lists(st.tuples(st.one_of(v4_prefix, v6_prefix), st.sampled_from("abcdef"), st.integers(0, 1)), max_size=25, unique_by=lambda p: (p[0], p[2])),
-    probes=st.lists(st.one_of(st.integers(0x0A000000, 0x0AFFFFFF).map(lambda a: str(ipaddress.IPv4Address(a))), st.integers(0x2600 << 112, (0x2600 << 112) + (1 << 100)).map(lambda a: str(ipaddress.IPv6Address(a)))), max_size=30),
+    prefixes=st.lists(
+        st.tuples(st.one_of(v4_prefix, v6_prefix), st.sampled_from("abcdef"), st.integers(0, 1)),
+        max_size=25,
+        unique_by=lambda p: (p[0], p[2]),
+    ),
+    probes=st.lists(
+        st.one_of(
+            st.integers(0x0A000000, 0x0AFFFFFF).map(lambda a: str(ipaddress.IPv4Address(a))),
+            st.integers(0x2600 << 112, (0x2600 << 112) + (1 << 100)).map(
+                lambda a: str(ipaddress.IPv6Address(a))
+            ),
+        ),
+        max_size=30,
+    ),
 )
 def test_longest_prefix_match_agrees_with_the_obvious_reference(prefixes, probes):
     # Probes inside each prefix too, at its edges, where interval mistakes hide.
     edges = []
     for cidr, _, _ in prefixes:
         net = ipaddress.ip_network(cidr)
-        edges += [str(net.network_address), str(net.broadcast_address), str(net.network_address - 1) if int(net.network_address) else str(net.network_address)]
+        edges += [
+            str(net.network_address),
+            str(net.broadcast_address),
+            str(net.network_address - 1) if int(net.network_address) else str(net.network_address),
+        ]
     # Deduplicate equal (prefix, rank) choices the way the product does: one owner per prefix and rank.
     got = match(prefixes, probes + edges)
     for address in probes + edges:
@@ -77,8 +95,16 @@ def test_longest_prefix_match_agrees_with_the_obvious_reference(prefixes, probes
 
 
 def test_address_keys_parse_both_families_and_null_the_rest():
-    keys = address_keys(pl.Series(["10.0.0.1", "::ffff:10.0.0.1", "2600::1", "10.0.0.256", "nonsense", None, "1.2.3"]))
-    assert keys.to_list()[:3] == [key_of("10.0.0.1"), key_of("10.0.0.1"), int(ipaddress.IPv6Address("2600::1"))]
+    keys = address_keys(
+        pl.Series(
+            ["10.0.0.1", "::ffff:10.0.0.1", "2600::1", "10.0.0.256", "nonsense", None, "1.2.3"]
+        )
+    )
+    assert keys.to_list()[:3] == [
+        key_of("10.0.0.1"),
+        key_of("10.0.0.1"),
+        int(ipaddress.IPv6Address("2600::1")),
+    ]
     assert keys.to_list()[3:] == [None, None, None, None]
 
 
@@ -106,7 +132,10 @@ def test_network_text_is_what_ipaddress_says(value, length, v6, v6_length):
         assert network_text(cidr) == (str(net), net.version)
 
 
-@pytest.mark.parametrize("text", ["10.0.0.01/8", "10.0.0.1/33", "256.0.0.0/8", "10.0.0/8", "10.0.0.0/ 8", "not-a-prefix", ""])
+@pytest.mark.parametrize(
+    "text",
+    ["10.0.0.01/8", "10.0.0.1/33", "256.0.0.0/8", "10.0.0/8", "10.0.0.0/ 8", "not-a-prefix", ""],
+)
 def test_network_text_refuses_what_ipaddress_refuses(text):
     with pytest.raises(ValueError):
         ipaddress.ip_network(text, strict=False)

@@ -10,7 +10,10 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the settings are glibc's; other C libraries are left alone")
+pytestmark = pytest.mark.skipif(
+    platform.libc_ver()[0] != "glibc",
+    reason="the settings are glibc's; other C libraries are left alone",
+)
 
 # A reading thread's life: a fetched object (0.2-0.6 MB), its inflated text (2-8 MB), the parsed
 # rows (0.5-2 MB, a few files' worth kept for the batch), each freed as the next file comes.
@@ -42,7 +45,9 @@ print(json.dumps(out))
 
 
 def _run(script: str, *args: str) -> dict[str, int]:
-    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=True
+    )
     return json.loads(done.stdout)
 
 

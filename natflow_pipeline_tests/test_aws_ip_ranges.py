@@ -19,7 +19,9 @@ def bundled() -> pl.DataFrame:
 
 def services(ranges: pl.DataFrame, addresses: list[str]) -> dict[str, tuple]:
     probe = pl.DataFrame({"addr": addresses}).with_columns(key=address_keys(pl.Series(addresses)))
-    out = longest_prefix_match(probe, "key", aws_ip_ranges.lookup_intervals(ranges), ["aws_service", "aws_region"])
+    out = longest_prefix_match(
+        probe, "key", aws_ip_ranges.lookup_intervals(ranges), ["aws_service", "aws_region"]
+    )
     return {a: (s, r) for a, s, r in out.select("addr", "aws_service", "aws_region").iter_rows()}
 
 
@@ -30,15 +32,51 @@ def test_bundled_snapshot_is_the_documented_one(bundled):
 
 def test_a_named_service_beats_amazon_for_the_same_prefix():
     doc = {
-        "syncToken": "1", "createDate": "2026-01-01-00-00-00",
+        "syncToken": "1",
+        "createDate": "2026-01-01-00-00-00",
         "prefixes": [
-            {"ip_prefix": "52.216.0.0/15", "region": "us-east-1", "service": "AMAZON", "network_border_group": "us-east-1"},
-            {"ip_prefix": "52.216.0.0/15", "region": "us-east-1", "service": "S3", "network_border_group": "us-east-1"},
-            {"ip_prefix": "52.0.0.0/8", "region": "GLOBAL", "service": "AMAZON", "network_border_group": "GLOBAL"},
-            {"ip_prefix": "52.217.0.0/16", "region": "us-east-1", "service": "EC2", "network_border_group": "us-east-1"},
-            {"ip_prefix": "3.5.0.0/19", "region": "us-east-1", "service": "S3", "network_border_group": "us-east-1"},
-            {"ip_prefix": "3.5.0.0/19", "region": "us-east-1", "service": "EC2", "network_border_group": "us-east-1"},
-            {"ip_prefix": "3.5.0.0/19", "region": "us-east-1", "service": "AMAZON", "network_border_group": "us-east-1"},
+            {
+                "ip_prefix": "52.216.0.0/15",
+                "region": "us-east-1",
+                "service": "AMAZON",
+                "network_border_group": "us-east-1",
+            },
+            {
+                "ip_prefix": "52.216.0.0/15",
+                "region": "us-east-1",
+                "service": "S3",
+                "network_border_group": "us-east-1",
+            },
+            {
+                "ip_prefix": "52.0.0.0/8",
+                "region": "GLOBAL",
+                "service": "AMAZON",
+                "network_border_group": "GLOBAL",
+            },
+            {
+                "ip_prefix": "52.217.0.0/16",
+                "region": "us-east-1",
+                "service": "EC2",
+                "network_border_group": "us-east-1",
+            },
+            {
+                "ip_prefix": "3.5.0.0/19",
+                "region": "us-east-1",
+                "service": "S3",
+                "network_border_group": "us-east-1",
+            },
+            {
+                "ip_prefix": "3.5.0.0/19",
+                "region": "us-east-1",
+                "service": "EC2",
+                "network_border_group": "us-east-1",
+            },
+            {
+                "ip_prefix": "3.5.0.0/19",
+                "region": "us-east-1",
+                "service": "AMAZON",
+                "network_border_group": "us-east-1",
+            },
         ],
         "ipv6_prefixes": [],
     }
@@ -63,9 +101,23 @@ def test_real_snapshot_matches_known_service_addresses(bundled):
     ("doc", "message"),
     [
         ({"createDate": "2026-01-01-00-00-00", "prefixes": [], "ipv6_prefixes": []}, "syncToken"),
-        ({"syncToken": "1", "createDate": "yesterday", "prefixes": [], "ipv6_prefixes": []}, "createDate"),
-        ({"syncToken": "1", "createDate": "2026-01-01-00-00-00", "ipv6_prefixes": []}, "prefixes missing"),
-        ({"syncToken": "1", "createDate": "2026-01-01-00-00-00", "prefixes": [{"ip_prefix": "1.0.0.0/8"}], "ipv6_prefixes": []}, r"prefixes\[0\] lacks"),
+        (
+            {"syncToken": "1", "createDate": "yesterday", "prefixes": [], "ipv6_prefixes": []},
+            "createDate",
+        ),
+        (
+            {"syncToken": "1", "createDate": "2026-01-01-00-00-00", "ipv6_prefixes": []},
+            "prefixes missing",
+        ),
+        (
+            {
+                "syncToken": "1",
+                "createDate": "2026-01-01-00-00-00",
+                "prefixes": [{"ip_prefix": "1.0.0.0/8"}],
+                "ipv6_prefixes": [],
+            },
+            r"prefixes\[0\] lacks",
+        ),
     ],
 )
 def test_malformed_documents_are_refused_with_the_reason(doc, message):

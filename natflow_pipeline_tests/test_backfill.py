@@ -20,9 +20,9 @@ from pathlib import Path
 
 import boto3
 import polars as pl
-from polars.testing import assert_frame_equal
 import pytest
 import yaml
+from polars.testing import assert_frame_equal
 
 from natflow_pipeline.demo import materialize_days
 from natflow_pipeline.paths import DEFAULT_IP_RANGES, PROJECT_ROOT
@@ -118,7 +118,9 @@ def postgres() -> Iterator[Postgres]:
     try:
         server = start_postgres()
     except RuntimeError as exc:
-        unavailable(f"PostgreSQL could not start ({exc}); install postgresql-15 (apt) to run this test")
+        unavailable(
+            f"PostgreSQL could not start ({exc}); install postgresql-15 (apt) to run this test"
+        )
         raise
     try:
         yield server
@@ -208,10 +210,15 @@ def test_a_seven_day_backfill_through_dagster_dev_equals_materializing_day_by_da
         assert list(materialized[asset]) == [None], asset
 
     got = WarehouseResource(
-        uri=env["NATFLOW_WAREHOUSE_URI"], s3_endpoint_url=env.get("NATFLOW_S3_ENDPOINT_URL"), s3_region=env.get("NATFLOW_S3_REGION")
+        uri=env["NATFLOW_WAREHOUSE_URI"],
+        s3_endpoint_url=env.get("NATFLOW_S3_ENDPOINT_URL"),
+        s3_region=env.get("NATFLOW_S3_REGION"),
     )
     for table, column in DAILY_TABLES.items():
-        days = [d.isoformat() for d in got.get().scan(table).select(pl.col(column).unique().sort()).collect()[column]]
+        days = [
+            d.isoformat()
+            for d in got.get().scan(table).select(pl.col(column).unique().sort()).collect()[column]
+        ]
         if table == "rejected_flow_log_lines":
             # holds rows only for days with rejected lines (the generated days have none)
             assert set(days) <= set(DAYS), table
@@ -263,7 +270,11 @@ def run_backfill(dev: DagsterDev) -> dict:
     """Launch a backfill of every materializable asset for DAYS; poll until it ends."""
     nodes = dev.graphql(ASSETS, {"partitions": DAYS})["assetNodes"]
     selection = [{"path": n["assetKey"]["path"]} for n in nodes if n["isMaterializable"]]
-    params = {"partitionNames": DAYS, "assetSelection": selection, "title": "natflow 7-day backfill test"}
+    params = {
+        "partitionNames": DAYS,
+        "assetSelection": selection,
+        "title": "natflow 7-day backfill test",
+    }
     launched = dev.graphql(LAUNCH, {"params": params})["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
     deadline = time.monotonic() + BACKFILL_TIMEOUT_S
@@ -281,15 +292,25 @@ def run_backfill(dev: DagsterDev) -> dict:
                 }
                 for r in backfill["runs"]
             ]
-            return {"status": backfill["status"], "runs": runs, "maxConcurrentRuns": max_overlap(runs), "error": backfill["error"]}
+            return {
+                "status": backfill["status"],
+                "runs": runs,
+                "maxConcurrentRuns": max_overlap(runs),
+                "error": backfill["error"],
+            }
         time.sleep(2)
-    raise AssertionError(f"backfill did not finish within {BACKFILL_TIMEOUT_S}s; dagster dev log:\n{dev.log_tail()}")
+    raise AssertionError(
+        f"backfill did not finish within {BACKFILL_TIMEOUT_S}s; dagster dev log:\n{dev.log_tail()}"
+    )
 
 
 def one_day(tags: list[dict]) -> str | None:
     """The day a run built: a one-day range (backfill runs, BackfillPolicy.multi_run(1))."""
     by_key = {t["key"]: t["value"] for t in tags}
-    start, end = by_key.get("dagster/asset_partition_range_start"), by_key.get("dagster/asset_partition_range_end")
+    start, end = (
+        by_key.get("dagster/asset_partition_range_start"),
+        by_key.get("dagster/asset_partition_range_end"),
+    )
     assert start == end, f"a backfill run covers more than one day: {start}..{end}"
     return start or by_key.get("dagster/partition")
 
@@ -309,7 +330,10 @@ def materializations(dev: DagsterDev) -> dict[str, dict[str | None, frozenset[tu
 
 def max_overlap(runs: list[dict]) -> int:
     """The most runs that were in progress at one moment."""
-    edges = sorted([(r["start"], 1) for r in runs if r["start"]] + [(r["end"], -1) for r in runs if r["end"]], key=lambda e: (e[0], e[1]))
+    edges = sorted(
+        [(r["start"], 1) for r in runs if r["start"]] + [(r["end"], -1) for r in runs if r["end"]],
+        key=lambda e: (e[0], e[1]),
+    )
     most = current = 0
     for _, step in edges:
         current += step
@@ -319,6 +343,7 @@ def max_overlap(runs: list[dict]) -> int:
 
 # ---------------------------------------------------------------------------------------------
 # Table comparison
+
 
 def canonical(warehouse: WarehouseResource, table: str) -> pl.DataFrame:
     """A table's rows, sorted, with where the flow logs lived (a local folder or an S3 bucket)
@@ -337,7 +362,9 @@ def assert_same_content(table: str, got: pl.DataFrame, expected: pl.DataFrame) -
     assert got.schema == expected.schema, f"{table}: schema {got.schema} != {expected.schema}"
     assert got.height == expected.height, f"{table}: {got.height} rows, expected {expected.height}"
     exact = [c for c, t in got.schema.items() if not t.is_float()]
-    assert got.select(exact).equals(expected.select(exact)), f"{table}: content differs from materializing day by day"
+    assert got.select(exact).equals(expected.select(exact)), (
+        f"{table}: content differs from materializing day by day"
+    )
     assert_frame_equal(got, expected, check_exact=False, rel_tol=1e-9, abs_tol=1e-12)
 
 

@@ -14,7 +14,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_benchmark_runs_on_a_tiny_day_and_prints_its_summary_line(tmp_path):
     done = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "run.py"), "--rows", "4000", "--repeats", "1", "--cache", str(tmp_path)],
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "run.py"),
+            "--rows",
+            "4000",
+            "--repeats",
+            "1",
+            "--cache",
+            str(tmp_path),
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,

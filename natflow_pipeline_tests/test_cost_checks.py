@@ -15,7 +15,13 @@ MIDNIGHT = int(datetime(2026, 11, 2, tzinfo=timezone.utc).timestamp())
 def nat_rows(*rows: tuple[date, str, int]) -> pl.DataFrame:
     return pl.DataFrame(
         [(d, "999999999999", "us-east-1", eni, start) for d, eni, start in rows],
-        schema={"usage_date": pl.Date, "account_id": pl.String, "region": pl.String, "interface_id": pl.String, "start": pl.Int64},
+        schema={
+            "usage_date": pl.Date,
+            "account_id": pl.String,
+            "region": pl.String,
+            "interface_id": pl.String,
+            "start": pl.Int64,
+        },
         orient="row",
     )
 
@@ -31,7 +37,9 @@ def test_an_interface_missing_hours_today_or_silent_since_yesterday_is_reported(
 
 
 def test_every_hour_covered_passes():
-    assert completeness(DAY, nat_rows(*[(DAY, "eni-a", MIDNIGHT + h * 3600) for h in range(24)])).passed
+    assert completeness(
+        DAY, nat_rows(*[(DAY, "eni-a", MIDNIGHT + h * 3600) for h in range(24)])
+    ).passed
 
 
 def test_no_interface_seen_at_all_passes_with_no_gaps():
@@ -68,8 +76,17 @@ def test_attribution_of_rows_summed_per_address_counts_the_rows_they_stand_for()
 
 def test_row_accounting_needs_balanced_files_and_every_kept_row_costed():
     files = pl.DataFrame(
-        {"rows_read": [10, 5], "rows_kept": [4, 2], "rows_non_nat": [4, 2], "rows_no_data": [1, 0], "rows_other_day": [0, 1], "rows_rejected": [1, 0]}
+        {
+            "rows_read": [10, 5],
+            "rows_kept": [4, 2],
+            "rows_non_nat": [4, 2],
+            "rows_no_data": [1, 0],
+            "rows_other_day": [0, 1],
+            "rows_rejected": [1, 0],
+        }
     )
     assert row_accounting(files, pl.DataFrame({"flows": [4, 2]})).passed
     assert not row_accounting(files, pl.DataFrame({"flows": [4, 1]})).passed
-    assert not row_accounting(files.with_columns(pl.col("rows_read") + 1), pl.DataFrame({"flows": [6]})).balanced
+    assert not row_accounting(
+        files.with_columns(pl.col("rows_read") + 1), pl.DataFrame({"flows": [6]})
+    ).balanced

@@ -55,7 +55,10 @@ def test_every_region_round_trips_through_its_usage_type():
 def test_the_request_asks_for_one_day_of_the_nat_data_processed_group():
     request = request_for(DAY, "tok")
     assert request["TimePeriod"] == {"Start": "2026-11-02", "End": "2026-11-03"}
-    assert request["Filter"]["Dimensions"] == {"Key": "USAGE_TYPE_GROUP", "Values": [NAT_DATA_PROCESSED_GROUP]}
+    assert request["Filter"]["Dimensions"] == {
+        "Key": "USAGE_TYPE_GROUP",
+        "Values": [NAT_DATA_PROCESSED_GROUP],
+    }
     assert [g["Key"] for g in request["GroupBy"]] == ["USAGE_TYPE", "LINKED_ACCOUNT"]
     assert request["NextPageToken"] == "tok"
 
@@ -79,23 +82,32 @@ def test_pages_are_followed_and_estimated_anywhere_marks_the_day():
     result = fetch_day(client, DAY)
     assert result.pages == 2 and result.estimated
     assert [r.get("NextPageToken") for r in client.requests] == [None, "p2"]
-    assert result.usage.select("account_id", "region", "usage_quantity").rows() == [("1", "us-east-1", 1.5), ("2", "us-east-2", 2.0)]
+    assert result.usage.select("account_id", "region", "usage_quantity").rows() == [
+        ("1", "us-east-1", 1.5),
+        ("2", "us-east-2", 2.0),
+    ]
 
 
 def test_an_answer_for_another_day_is_refused():
-    with pytest.raises(CostExplorerError, match="answered for 2026-11-03 when asked for 2026-11-02"):
+    with pytest.raises(
+        CostExplorerError, match="answered for 2026-11-03 when asked for 2026-11-02"
+    ):
         fetch_day(Pages(usage_response(date(2026, 11, 3), [])), DAY)
 
 
 def test_the_offline_file_answers_its_days_and_marks_others_estimated(tmp_path):
     path = tmp_path / "ce.json"
-    path.write_text(json.dumps({"responses": [usage_response(DAY, [("NatGateway-Bytes", "1", 3.0, 0.135)])]}))
+    path.write_text(
+        json.dumps({"responses": [usage_response(DAY, [("NatGateway-Bytes", "1", 3.0, 0.135)])]})
+    )
     client = FileCostExplorer(path)
     assert fetch_day(client, DAY).usage["usage_quantity"].to_list() == [3.0]
     other = fetch_day(client, date(2026, 11, 5))
     assert other.usage.is_empty() and other.estimated
     (tmp_path / "bad.json").write_text("[]")
-    with pytest.raises(CostExplorerError, match="bad.json: expected an object with a 'responses' list"):
+    with pytest.raises(
+        CostExplorerError, match="bad.json: expected an object with a 'responses' list"
+    ):
         FileCostExplorer(tmp_path / "bad.json")
 
 

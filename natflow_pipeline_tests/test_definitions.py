@@ -13,7 +13,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_definitions_hold_the_whole_asset_graph():
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert {"raw_flow_logs", "nat_flows", "ipam_prefixes", "aws_ip_ranges", "address_attribution", "team_daily_costs"} <= keys
+    assert {
+        "raw_flow_logs",
+        "nat_flows",
+        "ipam_prefixes",
+        "aws_ip_ranges",
+        "address_attribution",
+        "team_daily_costs",
+    } <= keys
 
 
 def test_every_materializable_asset_is_described_and_grouped():
@@ -24,7 +31,13 @@ def test_every_materializable_asset_is_described_and_grouped():
 
 def test_dagster_validates_the_workspace():
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
+        [
+            str(Path(sys.executable).parent / "dagster"),
+            "definitions",
+            "validate",
+            "-w",
+            "workspace.yaml",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

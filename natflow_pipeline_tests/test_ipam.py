@@ -11,13 +11,34 @@ from natflow_pipeline.ipam import TeamSource, lookup_intervals, snapshot
 
 
 def prefix(cidr, tenant=None, account=None, group=None, tags=(), team_cf=None):
-    t = None if tenant is None else {"id": hash(tenant) % 1000, "name": tenant, "slug": tenant, **({"group": {"name": group}} if group else {})}
-    return {"id": hash(cidr) % 10_000, "prefix": cidr, "tenant": t, "status": {"value": "active"}, "vrf": None,
-            "custom_fields": {"aws_account_id": account, "team": team_cf}, "tags": [{"name": n} for n in tags]}
+    t = (
+        None
+        if tenant is None
+        else {
+            "id": hash(tenant) % 1000,
+            "name": tenant,
+            "slug": tenant,
+            **({"group": {"name": group}} if group else {}),
+        }
+    )
+    return {
+        "id": hash(cidr) % 10_000,
+        "prefix": cidr,
+        "tenant": t,
+        "status": {"value": "active"},
+        "vrf": None,
+        "custom_fields": {"aws_account_id": account, "team": team_cf},
+        "tags": [{"name": n} for n in tags],
+    }
 
 
 def address(addr, tenant=None):
-    return {"id": hash(addr) % 10_000, "address": addr, "tenant": None if tenant is None else {"name": tenant}, "custom_fields": {}}
+    return {
+        "id": hash(addr) % 10_000,
+        "address": addr,
+        "tenant": None if tenant is None else {"name": tenant},
+        "custom_fields": {},
+    }
 
 
 def teams_of(frame: pl.DataFrame, addresses: list[str]) -> dict[str, str | None]:
@@ -39,7 +60,21 @@ NESTED = [
 
 def test_most_specific_prefix_with_a_team_wins_and_bare_children_inherit():
     frame = snapshot(NESTED, [address("10.10.1.50/24", "identity"), address("10.10.1.60/24")])
-    got = teams_of(frame, ["10.10.1.7", "10.10.2.5", "10.10.2.200", "10.10.9.9", "10.40.1.1", "10.40.9.9", "10.10.1.50", "10.10.1.60", "2600:1f18::7", "8.8.8.8"])
+    got = teams_of(
+        frame,
+        [
+            "10.10.1.7",
+            "10.10.2.5",
+            "10.10.2.200",
+            "10.10.9.9",
+            "10.40.1.1",
+            "10.40.9.9",
+            "10.10.1.50",
+            "10.10.1.60",
+            "2600:1f18::7",
+            "8.8.8.8",
+        ],
+    )
     assert got == {
         "10.10.1.7": "payments",
         "10.10.2.5": "checkout",
@@ -63,7 +98,10 @@ def test_source_account_is_inherited_like_the_team():
 
 def test_inheritance_off_leaves_bare_subnets_unattributed():
     frame = snapshot(NESTED, [], inherit=False)
-    assert teams_of(frame, ["10.10.1.7", "10.10.9.9"]) == {"10.10.1.7": None, "10.10.9.9": "payments"}
+    assert teams_of(frame, ["10.10.1.7", "10.10.9.9"]) == {
+        "10.10.1.7": None,
+        "10.10.9.9": "payments",
+    }
 
 
 @pytest.mark.parametrize(
@@ -76,7 +114,13 @@ def test_inheritance_off_leaves_bare_subnets_unattributed():
     ],
 )
 def test_the_team_attribute_is_configuration(source, expected):
-    entry = prefix("10.10.0.0/16", "payments", group="commerce", tags=("env:prod", "team:pay"), team_cf="pay-team")
+    entry = prefix(
+        "10.10.0.0/16",
+        "payments",
+        group="commerce",
+        tags=("env:prod", "team:pay"),
+        team_cf="pay-team",
+    )
     frame = snapshot([entry], [], team_source=TeamSource(source))
     assert frame["team"].to_list() == [expected]
 

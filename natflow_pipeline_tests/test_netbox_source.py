@@ -30,10 +30,25 @@ def test_the_code_location_reads_the_export_unless_netbox_is_asked_for(monkeypat
 
 
 def test_the_code_location_validates_with_netbox_selected():
-    env = {**os.environ, "NATFLOW_IPAM_SOURCE": "netbox", "NETBOX_URL": "https://netbox.invalid", "NETBOX_TOKEN": TOKEN}
+    env = {
+        **os.environ,
+        "NATFLOW_IPAM_SOURCE": "netbox",
+        "NETBOX_URL": "https://netbox.invalid",
+        "NETBOX_TOKEN": TOKEN,
+    }
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        [
+            str(Path(sys.executable).parent / "dagster"),
+            "definitions",
+            "validate",
+            "-w",
+            "workspace.yaml",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert TOKEN not in result.stdout + result.stderr

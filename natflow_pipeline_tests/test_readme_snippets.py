@@ -35,7 +35,11 @@ def snippet_results(sample_warehouse, tmp_path_factory) -> dict[str, pl.DataFram
             namespace: dict = {}
             exec(compile(code, f"README.md snippet {tool}", "exec"), namespace)  # noqa: S102 - our own README
             frame = namespace["per_team"]
-            results[tool] = frame if isinstance(frame, pl.DataFrame) else pl.from_pandas(pd.DataFrame(frame).reset_index(drop=True))
+            results[tool] = (
+                frame
+                if isinstance(frame, pl.DataFrame)
+                else pl.from_pandas(pd.DataFrame(frame).reset_index(drop=True))
+            )
     return results
 
 

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import filecmp
+from datetime import date
 
 from natflow_pipeline.paths import DATA_DIR, DEFAULT_IP_RANGES
-from natflow_pipeline.sample_data.__main__ import SAMPLE_CONNECTIONS_PER_DAY, SAMPLE_DAYS, SAMPLE_SEED
+from natflow_pipeline.sample_data.__main__ import (
+    SAMPLE_CONNECTIONS_PER_DAY,
+    SAMPLE_DAYS,
+    SAMPLE_SEED,
+)
 from natflow_pipeline.sample_data.generator import generate
 from natflow_pipeline.settings import SAMPLE_START_DATE
-from datetime import date
 
 
 def test_regenerating_reproduces_the_committed_sample(tmp_path):
-    generate(tmp_path, DEFAULT_IP_RANGES, date.fromisoformat(SAMPLE_START_DATE), SAMPLE_DAYS, SAMPLE_CONNECTIONS_PER_DAY, SAMPLE_SEED)
+    generate(
+        tmp_path,
+        DEFAULT_IP_RANGES,
+        date.fromisoformat(SAMPLE_START_DATE),
+        SAMPLE_DAYS,
+        SAMPLE_CONNECTIONS_PER_DAY,
+        SAMPLE_SEED,
+    )
     for rel in ("ground_truth.json", "ipam/netbox-export.json", "cost_explorer/nat-usage.json"):
         assert filecmp.cmp(tmp_path / rel, DATA_DIR / rel, shallow=False), rel
     generated = sorted(p.relative_to(tmp_path) for p in (tmp_path / "flowlogs").rglob("*.gz"))

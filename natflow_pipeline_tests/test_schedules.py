@@ -18,7 +18,9 @@ def test_a_tick_builds_yesterday_and_re_builds_the_day_before_for_late_files():
 
 
 def test_the_first_ticks_never_ask_for_a_day_before_the_first_partition():
-    assert days_to_build(datetime(2026, 11, 2, 2, tzinfo=timezone.utc), "2026-11-01") == ["2026-11-01"]
+    assert days_to_build(datetime(2026, 11, 2, 2, tzinfo=timezone.utc), "2026-11-01") == [
+        "2026-11-01"
+    ]
     assert days_to_build(datetime(2026, 11, 1, 2, tzinfo=timezone.utc), "2026-11-01") == []
 
 
@@ -31,7 +33,14 @@ def test_the_schedule_runs_after_the_lateness_window_in_utc():
 
 
 def test_every_daily_asset_backfills_one_day_per_run_in_a_pool_named_after_its_table():
-    for key in ("nat_flows", "ipam_prefixes", "address_attribution", "team_daily_costs", "top_talkers", "endpoint_savings"):
+    for key in (
+        "nat_flows",
+        "ipam_prefixes",
+        "address_attribution",
+        "team_daily_costs",
+        "top_talkers",
+        "endpoint_savings",
+    ):
         asset = defs.get_assets_def(key)
         assert asset.backfill_policy == dg.BackfillPolicy.multi_run(1), key
         assert asset.op.pool == f"delta_{key}", key

@@ -20,8 +20,12 @@ ROWS = 200
 
 
 def write_day(uri: str, endpoint: str, day: date, marker: int) -> int:
-    frame = pl.DataFrame({"usage_date": [day] * ROWS, "row": list(range(ROWS)), "writer": [marker] * ROWS})
-    store = Warehouse(uri, {"AWS_ENDPOINT_URL": endpoint, "AWS_ALLOW_HTTP": "true", "AWS_REGION": "us-east-1"})
+    frame = pl.DataFrame(
+        {"usage_date": [day] * ROWS, "row": list(range(ROWS)), "writer": [marker] * ROWS}
+    )
+    store = Warehouse(
+        uri, {"AWS_ENDPOINT_URL": endpoint, "AWS_ALLOW_HTTP": "true", "AWS_REGION": "us-east-1"}
+    )
     return store.write_partition("t", frame, "usage_date", day)
 
 
@@ -31,13 +35,19 @@ def test_concurrent_writers_of_one_table_on_s3_lose_nothing(moto_server):
     uri = f"s3://{bucket}/warehouse"
     days = [date(2026, 11, 1) + timedelta(days=n) for n in range(4)]
     # four days at once, plus a second writer of the first day
-    jobs = [(uri, moto_server, day, n) for n, day in enumerate(days)] + [(uri, moto_server, days[0], 99)]
+    jobs = [(uri, moto_server, day, n) for n, day in enumerate(days)] + [
+        (uri, moto_server, days[0], 99)
+    ]
     with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
         versions = pool.starmap(write_day, jobs)
 
-    store = Warehouse(uri, {"AWS_ENDPOINT_URL": moto_server, "AWS_ALLOW_HTTP": "true", "AWS_REGION": "us-east-1"})
+    store = Warehouse(
+        uri, {"AWS_ENDPOINT_URL": moto_server, "AWS_ALLOW_HTTP": "true", "AWS_REGION": "us-east-1"}
+    )
     table = store.scan("t").collect()
-    per_day = table.group_by("usage_date").agg(pl.len(), pl.col("writer").n_unique()).sort("usage_date")
+    per_day = (
+        table.group_by("usage_date").agg(pl.len(), pl.col("writer").n_unique()).sort("usage_date")
+    )
     assert per_day["usage_date"].to_list() == days
     # every day holds exactly one writer's rows: none lost, none duplicated
     assert per_day["len"].to_list() == [ROWS] * len(days)
@@ -46,7 +56,9 @@ def test_concurrent_writers_of_one_table_on_s3_lose_nothing(moto_server):
     # every writer's commit landed, each as its own version (the losers of a race retried); the
     # empty table is created first (one CREATE commit, or two when creators race: harmless)
     assert len(versions) == len(jobs)
-    history = DeltaTable(store.table_uri("t"), storage_options=dict(store.storage_options)).history()
+    history = DeltaTable(
+        store.table_uri("t"), storage_options=dict(store.storage_options)
+    ).history()
     operations = [h["operation"] for h in history]
     assert operations.count("WRITE") == len(jobs), operations
     assert set(operations) == {"WRITE", "CREATE TABLE"}, operations

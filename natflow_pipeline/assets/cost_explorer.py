@@ -1,6 +1,5 @@
 """What AWS billed for NAT data processing (Cost Explorer), and its reconciliation with the flow logs."""
 
-
 from datetime import date, datetime, timezone
 from typing import Literal
 
@@ -9,8 +8,8 @@ import polars as pl
 
 from natflow_pipeline.assets.costs import team_daily_costs
 from natflow_pipeline.assets.metadata import markdown_table
-from natflow_pipeline.cost_explorer import USAGE_SCHEMA, fetch_day
 from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
+from natflow_pipeline.cost_explorer import USAGE_SCHEMA, fetch_day
 from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.reconciliation import is_provisional, reconcile, worst_status
 from natflow_pipeline.resources.cost_checks import CostChecksResource
@@ -55,11 +54,18 @@ class CostExplorerFetch(dg.Config):
     "and stored (every call is billed); re-asking is the run config's refetch setting.",
 )
 def cost_explorer_nat_usage(
-    context: dg.AssetExecutionContext, config: CostExplorerFetch, cost_explorer: CostExplorerResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: CostExplorerFetch,
+    cost_explorer: CostExplorerResource,
+    warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
     day = date.fromisoformat(context.partition_key)
     store = warehouse.get()
-    previous = store.read_partition(REQUESTS_TABLE, "usage_date", day) if store.exists(REQUESTS_TABLE) else pl.DataFrame()
+    previous = (
+        store.read_partition(REQUESTS_TABLE, "usage_date", day)
+        if store.exists(REQUESTS_TABLE)
+        else pl.DataFrame()
+    )
     asked_before = previous.height > 0
     stale = asked_before and bool(previous["estimated"].any())
     ask = (
@@ -69,13 +75,23 @@ def cost_explorer_nat_usage(
         or (config.refetch == "estimated" and stale)
     )
     if not ask:
-        usage = store.read_partition(USAGE_TABLE, "usage_date", day) if store.exists(USAGE_TABLE) else pl.DataFrame(schema=USAGE_SCHEMA)
-        context.log.info(f"Cost Explorer already answered for {day} (final); not asking again (refetch={config.refetch})")
-        return dg.MaterializeResult(metadata=_usage_metadata(usage, previous.row(0, named=True), fetched=False))
+        usage = (
+            store.read_partition(USAGE_TABLE, "usage_date", day)
+            if store.exists(USAGE_TABLE)
+            else pl.DataFrame(schema=USAGE_SCHEMA)
+        )
+        context.log.info(
+            f"Cost Explorer already answered for {day} (final); not asking again (refetch={config.refetch})"
+        )
+        return dg.MaterializeResult(
+            metadata=_usage_metadata(usage, previous.row(0, named=True), fetched=False)
+        )
 
     result = fetch_day(cost_explorer.client(), day)
     fetched_at = datetime.now(timezone.utc)
-    usage = result.usage.with_columns(pl.lit(fetched_at).alias("fetched_at"), pl.lit(cost_explorer.source()).alias("source"))
+    usage = result.usage.with_columns(
+        pl.lit(fetched_at).alias("fetched_at"), pl.lit(cost_explorer.source()).alias("source")
+    )
     request = {
         "usage_date": day,
         "fetched_at": fetched_at,
@@ -84,14 +100,22 @@ def cost_explorer_nat_usage(
         "pages": result.pages,
         "rows": usage.height,
         "retries": result.retries,
-        "times_asked": (int(previous["times_asked"].max()) if asked_before else 0) + (cost_explorer.mode == "aws"),
+        "times_asked": (int(previous["times_asked"].max()) if asked_before else 0)
+        + (cost_explorer.mode == "aws"),
     }
     # Usage first: if its write fails, the day is not marked as asked and the next run asks again.
     version = store.write_partition(USAGE_TABLE, usage, "usage_date", day)
-    store.write_partition(REQUESTS_TABLE, pl.DataFrame([request], schema=REQUESTS_SCHEMA, orient="row"), "usage_date", day)
+    store.write_partition(
+        REQUESTS_TABLE,
+        pl.DataFrame([request], schema=REQUESTS_SCHEMA, orient="row"),
+        "usage_date",
+        day,
+    )
     if result.estimated:
         context.log.warning(f"Cost Explorer marks {day} as estimated: its numbers may still change")
-    return dg.MaterializeResult(metadata={**_usage_metadata(usage, request, fetched=True), "delta_version": version})
+    return dg.MaterializeResult(
+        metadata={**_usage_metadata(usage, request, fetched=True), "delta_version": version}
+    )
 
 
 def _usage_metadata(usage: pl.DataFrame, request: dict, fetched: bool) -> dict[str, object]:
@@ -105,7 +129,13 @@ def _usage_metadata(usage: pl.DataFrame, request: dict, fetched: bool) -> dict[s
         "usage_gb": float(usage["usage_quantity"].sum() or 0.0) if usage.height else 0.0,
         "unblended_cost_usd": float(usage["unblended_cost"].sum() or 0.0) if usage.height else 0.0,
         "usage": dg.MetadataValue.md(
-            markdown_table(usage.select("account_id", "region", "usage_type", "usage_quantity", "unblended_cost")) if usage.height else "_none_"
+            markdown_table(
+                usage.select(
+                    "account_id", "region", "usage_type", "usage_quantity", "unblended_cost"
+                )
+            )
+            if usage.height
+            else "_none_"
         ),
     }
 
@@ -116,30 +146,49 @@ def _usage_metadata(usage: pl.DataFrame, request: dict, fetched: bool) -> dict[s
     group_name="costs",
     pool=delta_pool("nat_cost_reconciliation"),
     backfill_policy=DAILY_BACKFILL_POLICY,
-    check_specs=[dg.AssetCheckSpec("matches_cost_explorer", asset="nat_cost_reconciliation", blocking=True)],
+    check_specs=[
+        dg.AssetCheckSpec("matches_cost_explorer", asset="nat_cost_reconciliation", blocking=True)
+    ],
     description="Flow-log NAT GB (team_daily_costs bytes / billing_gb_bytes) against Cost "
     "Explorer's billed NAT GB, per day, account and region: PASS within tolerance, WARN while "
     "Cost Explorer marks the day estimated or the day is younger than the billing lag, ERROR "
     "beyond tolerance on a final day.",
 )
 def nat_cost_reconciliation(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, pricing: PricingResource, cost_checks: CostChecksResource
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    pricing: PricingResource,
+    cost_checks: CostChecksResource,
 ) -> dg.MaterializeResult:
     day = date.fromisoformat(context.partition_key)
     store = warehouse.get()
-    answers = store.read_partition(REQUESTS_TABLE, "usage_date", day) if store.exists(REQUESTS_TABLE) else pl.DataFrame()
+    answers = (
+        store.read_partition(REQUESTS_TABLE, "usage_date", day)
+        if store.exists(REQUESTS_TABLE)
+        else pl.DataFrame()
+    )
     if answers.is_empty():
-        raise dg.Failure(f"no Cost Explorer answer stored for {day}: materialize cost_explorer_nat_usage for {day} first")
+        raise dg.Failure(
+            f"no Cost Explorer answer stored for {day}: materialize cost_explorer_nat_usage for {day} first"
+        )
     request = answers.row(0, named=True)
-    usage = store.read_partition(USAGE_TABLE, "usage_date", day) if store.exists(USAGE_TABLE) else pl.DataFrame(schema=USAGE_SCHEMA)
+    usage = (
+        store.read_partition(USAGE_TABLE, "usage_date", day)
+        if store.exists(USAGE_TABLE)
+        else pl.DataFrame(schema=USAGE_SCHEMA)
+    )
     flows = (
-        store.read_partition("team_daily_costs", "usage_date", day, ["account_id", "region", "bytes"])
+        store.read_partition(
+            "team_daily_costs", "usage_date", day, ["account_id", "region", "bytes"]
+        )
         if store.exists("team_daily_costs")
         else pl.DataFrame(schema={"account_id": pl.String, "region": pl.String, "bytes": pl.Int64})
     )
     tolerance = cost_checks.tolerance()
     today = datetime.now(timezone.utc).date()
-    table = reconcile(day, flows, usage, bool(request["estimated"]), pricing.billing_gb_bytes, tolerance, today)
+    table = reconcile(
+        day, flows, usage, bool(request["estimated"]), pricing.billing_gb_bytes, tolerance, today
+    )
     version = store.write_partition(RECONCILIATION_TABLE, table, "usage_date", day)
     status = worst_status(table, is_provisional(day, bool(request["estimated"]), tolerance, today))
     flow_gb = float(table["flow_log_gb"].sum() or 0.0)
@@ -156,7 +205,17 @@ def nat_cost_reconciliation(
         "tolerance_pct": tolerance.relative * 100,
         "lag_days": tolerance.lag_days,
         "by_account_region": dg.MetadataValue.md(
-            markdown_table(table.select("account_id", "region", "flow_log_gb", "cost_explorer_gb", "difference_gb", "difference_pct", "status"))
+            markdown_table(
+                table.select(
+                    "account_id",
+                    "region",
+                    "flow_log_gb",
+                    "cost_explorer_gb",
+                    "difference_gb",
+                    "difference_pct",
+                    "status",
+                )
+            )
         ),
     }
     numbers = {k: v for k, v in numbers.items() if v is not None}
@@ -166,7 +225,9 @@ def nat_cost_reconciliation(
             dg.AssetCheckResult(
                 check_name="matches_cost_explorer",
                 passed=status == "PASS",
-                severity=dg.AssetCheckSeverity.WARN if status == "WARN" else dg.AssetCheckSeverity.ERROR,
+                severity=dg.AssetCheckSeverity.WARN
+                if status == "WARN"
+                else dg.AssetCheckSeverity.ERROR,
                 metadata=numbers,
                 description=f"flow-log NAT GB vs Cost Explorer per account and region for {day}: {status}",
             )

@@ -1,6 +1,5 @@
 """The gold table: NAT cost per day, team, account, region, direction and destination class."""
 
-
 import time
 from datetime import date, timedelta
 
@@ -10,11 +9,11 @@ import polars as pl
 from natflow_pipeline.assets.enrichment import address_attribution
 from natflow_pipeline.assets.flow_logs import FILES_TABLE, nat_flows
 from natflow_pipeline.assets.metadata import markdown_table
+from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
 from natflow_pipeline.cost_checks import attribution, completeness, row_accounting
 from natflow_pipeline.costs import NAT_COLUMNS, aggregate_attributed, price
 from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, internal_matches
 from natflow_pipeline.ipam import UNATTRIBUTED
-from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
 from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.resources.cost_checks import CostChecksResource
 from natflow_pipeline.resources.pricing import PricingResource
@@ -52,7 +51,10 @@ from natflow_pipeline.warehouse import Warehouse
     "hourly charge shared by bytes, and total. Its core columns are a contract (see README).",
 )
 def team_daily_costs(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, pricing: PricingResource, cost_checks: CostChecksResource
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    pricing: PricingResource,
+    cost_checks: CostChecksResource,
 ) -> dg.MaterializeResult:
     day = date.fromisoformat(context.partition_key)
     store = warehouse.get()
@@ -61,7 +63,12 @@ def team_daily_costs(
     day_attribution = store.read_partition(ATTRIBUTION_TABLE, "usage_date", day)
     book = pricing.price_book()
     # aggregate(attach(flows, attribution)) without materialising the row-level join.
-    costs = price(aggregate_attributed(flows, day_attribution), book, pricing.hourly_allocation, pricing.gateway_hours)
+    costs = price(
+        aggregate_attributed(flows, day_attribution),
+        book,
+        pricing.hourly_allocation,
+        pricing.gateway_hours,
+    )
     elapsed = time.perf_counter() - started
     version = store.write_partition("team_daily_costs", costs, "usage_date", day)
     by_team = (
@@ -82,13 +89,21 @@ def team_daily_costs(
             "hourly_usd": float(costs["hourly_usd"].sum() or 0.0),
             "total_usd": float(costs["total_usd"].sum() or 0.0),
             "teams": by_team.height,
-            "unattributed_bytes_share": round(int(unattributed["bytes"].sum() or 0) / total_bytes, 6) if total_bytes else 0.0,
+            "unattributed_bytes_share": round(
+                int(unattributed["bytes"].sum() or 0) / total_bytes, 6
+            )
+            if total_bytes
+            else 0.0,
             "unattributed_usd": float(unattributed["total_usd"].sum() or 0.0),
             "billing_gb_bytes": pricing.billing_gb_bytes,
             "gateway_hours_rule": pricing.gateway_hours,
             "prices_used": dg.MetadataValue.json(
                 {
-                    region: {"usd_per_gb": book.per_gb(region), "usd_per_hour": book.per_hour(region), "source": book.provenance(region)}
+                    region: {
+                        "usd_per_gb": book.per_gb(region),
+                        "usd_per_hour": book.per_hour(region),
+                        "source": book.provenance(region),
+                    }
                     for region in sorted(set(costs["region"].drop_nulls()))
                 }
             ),
@@ -97,9 +112,10 @@ def team_daily_costs(
             "rows_per_second": round(flows.height / elapsed, 1) if elapsed > 0 else 0.0,
             "delta_version": version,
         },
-        check_results=_checks(store, day, by_internal_address(flows, day_attribution), costs, cost_checks),
+        check_results=_checks(
+            store, day, by_internal_address(flows, day_attribution), costs, cost_checks
+        ),
     )
-
 
 
 def by_internal_address(flows: pl.DataFrame, day_attribution: pl.DataFrame) -> pl.DataFrame:
@@ -109,17 +125,41 @@ def by_internal_address(flows: pl.DataFrame, day_attribution: pl.DataFrame) -> p
         flows.lazy()
         .group_by("internal_addr")
         .agg(pl.col("bytes").sum().cast(pl.Int64), pl.len().cast(pl.Int64).alias("flows"))
-        .join(internal_matches(day_attribution).select("internal_addr", "team"), on="internal_addr", how="left")
+        .join(
+            internal_matches(day_attribution).select("internal_addr", "team"),
+            on="internal_addr",
+            how="left",
+        )
         .with_columns(pl.col("team").fill_null(UNATTRIBUTED))
         .collect()
     )
 
 
-def _checks(store: Warehouse, day: date, per_address: pl.DataFrame, costs: pl.DataFrame, settings: CostChecksResource) -> list[dg.AssetCheckResult]:
+def _checks(
+    store: Warehouse,
+    day: date,
+    per_address: pl.DataFrame,
+    costs: pl.DataFrame,
+    settings: CostChecksResource,
+) -> list[dg.AssetCheckResult]:
     """The gold table's checks for the partition being written (in-asset: Dagster 1.13's
     partitioned standalone checks are a preview, and these need the frames already in hand)."""
-    files = store.read_partition(FILES_TABLE, "usage_date", day) if store.exists(FILES_TABLE) else pl.DataFrame(
-        schema={c: pl.Int64 for c in ("rows_read", "rows_kept", "rows_non_nat", "rows_no_data", "rows_other_day", "rows_rejected")}
+    files = (
+        store.read_partition(FILES_TABLE, "usage_date", day)
+        if store.exists(FILES_TABLE)
+        else pl.DataFrame(
+            schema={
+                c: pl.Int64
+                for c in (
+                    "rows_read",
+                    "rows_kept",
+                    "rows_non_nat",
+                    "rows_no_data",
+                    "rows_other_day",
+                    "rows_rejected",
+                )
+            }
+        )
     )
     rows = row_accounting(files, costs)
     first = day - timedelta(days=settings.completeness_lookback_days)
@@ -148,13 +188,19 @@ def _checks(store: Warehouse, day: date, per_address: pl.DataFrame, costs: pl.Da
         dg.AssetCheckResult(
             check_name="nat_interfaces_complete",
             passed=complete.passed,
-            severity=dg.AssetCheckSeverity.ERROR if settings.completeness_required else dg.AssetCheckSeverity.WARN,
+            severity=dg.AssetCheckSeverity.ERROR
+            if settings.completeness_required
+            else dg.AssetCheckSeverity.WARN,
             metadata={
                 "interfaces": complete.interfaces,
                 "interfaces_with_gaps": complete.gaps.height,
                 "lookback_days": settings.completeness_lookback_days,
                 "gaps": dg.MetadataValue.md(
-                    markdown_table(complete.gaps.with_columns(pl.col("missing_hours").cast(pl.List(pl.String)).list.join(",")))
+                    markdown_table(
+                        complete.gaps.with_columns(
+                            pl.col("missing_hours").cast(pl.List(pl.String)).list.join(",")
+                        )
+                    )
                 ),
             },
         ),
@@ -167,7 +213,9 @@ def _checks(store: Warehouse, day: date, per_address: pl.DataFrame, costs: pl.Da
                 "threshold": settings.max_unattributed_share,
                 "unattributed_bytes": attributed.unattributed_bytes,
                 "total_bytes": attributed.total_bytes,
-                "top_unattributed_addresses": dg.MetadataValue.md(markdown_table(attributed.top_unattributed)),
+                "top_unattributed_addresses": dg.MetadataValue.md(
+                    markdown_table(attributed.top_unattributed)
+                ),
             },
             description="add the top unattributed internal addresses (or their prefixes) to NetBox with a team",
         ),

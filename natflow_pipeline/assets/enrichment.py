@@ -1,7 +1,6 @@
 """Who each of the day's addresses belongs to: the team of every internal address, the AWS
 service of every external one."""
 
-
 import time
 from datetime import date
 
@@ -46,12 +45,16 @@ from natflow_pipeline.warehouse import Warehouse
     "and ip-ranges version used. Consumers join it back to nat_flows (enrichment.attach); after an "
     "IPAM fix only this and what reads it are rewritten, never a copy of every NAT row.",
 )
-def address_attribution(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def address_attribution(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     day = date.fromisoformat(context.partition_key)
     store = warehouse.get()
     started = time.perf_counter()
     snapshot, snapshot_date = ipam_snapshot_for(store, day)
-    attribution, sync_token, reused = attribute_day(store, day, ipam_table.lookup_intervals(snapshot), snapshot_date)
+    attribution, sync_token, reused = attribute_day(
+        store, day, ipam_table.lookup_intervals(snapshot), snapshot_date
+    )
     nat_rows = _day_addresses(store, day).select(pl.len()).collect().item()
     elapsed = time.perf_counter() - started
     version = store.write_partition(ATTRIBUTION_TABLE, attribution, "usage_date", day)
@@ -76,7 +79,9 @@ def address_attribution(context: dg.AssetExecutionContext, warehouse: WarehouseR
     )
 
 
-def attribute_day(store: Warehouse, day: date, ipam_intervals: Intervals, ipam_snapshot_date: str) -> tuple[pl.DataFrame, str, int]:
+def attribute_day(
+    store: Warehouse, day: date, ipam_intervals: Intervals, ipam_snapshot_date: str
+) -> tuple[pl.DataFrame, str, int]:
     """The day's attribution from its stored NAT rows (not yet written), the ip-ranges version
     that answered, and how many external answers were reused. The asset's work, callable without
     Dagster (the benchmark's re-attribution calls it).
@@ -99,7 +104,11 @@ def attribute_day(store: Warehouse, day: date, ipam_intervals: Intervals, ipam_s
 
 
 def _day_addresses(store: Warehouse, day: date) -> pl.LazyFrame:
-    return store.scan("nat_flows").filter(pl.col("usage_date") == pl.lit(day)).select("internal_addr", "external_addr")
+    return (
+        store.scan("nat_flows")
+        .filter(pl.col("usage_date") == pl.lit(day))
+        .select("internal_addr", "external_addr")
+    )
 
 
 def _stored(store: Warehouse, day: date) -> pl.DataFrame | None:

@@ -1,6 +1,5 @@
 """Raw flow log deliveries (observed, never copied) and the day's NAT rows."""
 
-
 import hashlib
 import time
 from datetime import date
@@ -9,8 +8,8 @@ import dagster as dg
 import polars as pl
 
 from natflow_pipeline.assets.metadata import markdown_table
-from natflow_pipeline.flowlogs.day import read_day
 from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
+from natflow_pipeline.flowlogs.day import read_day
 from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.resources.flow_logs import FlowLogSource
 from natflow_pipeline.resources.warehouse import WarehouseResource
@@ -26,12 +25,16 @@ REJECTED_TABLE = "rejected_flow_log_lines"
     "delivery window), read in place from S3 or a local folder. Observing records a data version "
     "per day from the objects' keys and sizes, so a late delivery shows as a changed day.",
 )
-def raw_flow_logs(context: dg.AssetExecutionContext, flow_logs: FlowLogSource) -> dg.DataVersionsByPartition:
+def raw_flow_logs(
+    context: dg.AssetExecutionContext, flow_logs: FlowLogSource
+) -> dg.DataVersionsByPartition:
     versions: dict[str, dg.DataVersion] = {}
     for key in daily_partitions.get_partition_keys(dynamic_partitions_store=context.instance):
         objects = flow_logs.objects_for_day(date.fromisoformat(key))
         if objects:
-            digest = hashlib.sha256("\n".join(f"{o.path}:{o.size}" for o in objects).encode()).hexdigest()[:16]
+            digest = hashlib.sha256(
+                "\n".join(f"{o.path}:{o.size}" for o in objects).encode()
+            ).hexdigest()[:16]
             versions[key] = dg.DataVersion(digest)
     return dg.DataVersionsByPartition(versions)
 
@@ -61,15 +64,24 @@ def nat_flows(
     store = warehouse.get()
     # NAT rows are read a batch of files at a time and streamed into one Delta transaction, so the
     # partition never holds the day in memory (see natflow_pipeline/flowlogs/day.py).
-    result = read_day(objects, fs.cat_file, day, flow_logs.internal_cidrs, flow_logs.on_unreadable_file)
+    result = read_day(
+        objects, fs.cat_file, day, flow_logs.internal_cidrs, flow_logs.on_unreadable_file
+    )
     try:
-        version = store.write_partition_stream("nat_flows", result.nat_flows.reader(), "usage_date", day)
+        version = store.write_partition_stream(
+            "nat_flows", result.nat_flows.reader(), "usage_date", day
+        )
     finally:
         result.nat_flows.close()  # a write that failed partway stops the reading threads at once
     elapsed = time.perf_counter() - started
-    store.write_partition(FILES_TABLE, result.files.with_columns(pl.lit(day).alias("usage_date")), "usage_date", day)
     store.write_partition(
-        REJECTED_TABLE, result.rejected_sample.with_columns(pl.lit(day).alias("usage_date")), "usage_date", day
+        FILES_TABLE, result.files.with_columns(pl.lit(day).alias("usage_date")), "usage_date", day
+    )
+    store.write_partition(
+        REJECTED_TABLE,
+        result.rejected_sample.with_columns(pl.lit(day).alias("usage_date")),
+        "usage_date",
+        day,
     )
     context.log_event(
         dg.AssetObservation(
@@ -86,7 +98,9 @@ def nat_flows(
         f"+ rejected {totals['rows_rejected']:,}"
     )
     if result.files_rejected_by_reason:
-        context.log.warning(f"{totals['files_rejected']} unreadable file(s) skipped for {day}: {result.files_rejected_by_reason}")
+        context.log.warning(
+            f"{totals['files_rejected']} unreadable file(s) skipped for {day}: {result.files_rejected_by_reason}"
+        )
     return dg.MaterializeResult(
         metadata={
             "files_listed": len(objects),

@@ -1,6 +1,5 @@
 """Insights users act on: the day's top talkers, what VPC endpoints would save, and a dashboard."""
 
-
 import time
 from datetime import date
 
@@ -13,13 +12,13 @@ from natflow_pipeline.assets.costs import team_daily_costs
 from natflow_pipeline.assets.enrichment import address_attribution
 from natflow_pipeline.assets.flow_logs import nat_flows
 from natflow_pipeline.assets.metadata import markdown_table
+from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
 from natflow_pipeline.dashboard import data as dashboard_data
 from natflow_pipeline.dashboard.publish import reports_location, write_dashboard
 from natflow_pipeline.dashboard.render import render
 from natflow_pipeline.endpoint_savings import endpoint_savings as savings_of_day
 from natflow_pipeline.endpoint_savings import excluded_aws_bytes
 from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, attach
-from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
 from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.resources.insights import InsightsResource
 from natflow_pipeline.resources.pricing import PricingResource
@@ -42,22 +41,30 @@ SAVINGS_COLUMNS = ("usage_date", "region", "internal_addr", "external_addr", "by
     "(pkt-srcaddr, pkt-dstaddr) by bytes, both sides named: the team of the internal side, the AWS "
     "service and region of the external side, or 'internet'.",
 )
-def top_talkers(context: dg.AssetExecutionContext, warehouse: WarehouseResource, insights: InsightsResource) -> dg.MaterializeResult:
+def top_talkers(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, insights: InsightsResource
+) -> dg.MaterializeResult:
     day = date.fromisoformat(context.partition_key)
     store = warehouse.get()
     started = time.perf_counter()
     flows = store.read_partition("nat_flows", "usage_date", day, columns=list(TALKER_COLUMNS))
-    talkers = top_talkers_of(flows, store.read_partition(ATTRIBUTION_TABLE, "usage_date", day), insights.top_n)
+    talkers = top_talkers_of(
+        flows, store.read_partition(ATTRIBUTION_TABLE, "usage_date", day), insights.top_n
+    )
     elapsed = time.perf_counter() - started
     version = store.write_partition("top_talkers", talkers, "usage_date", day)
-    shown = talkers.head(10).select("rank", "pkt_srcaddr", "src_owner", "pkt_dstaddr", "dst_owner", "bytes")
+    shown = talkers.head(10).select(
+        "rank", "pkt_srcaddr", "src_owner", "pkt_dstaddr", "dst_owner", "bytes"
+    )
     return dg.MaterializeResult(
         metadata={
             "pairs": talkers.height,
             "top_n": insights.top_n,
             "share_of_day_bytes": round(float(talkers["share_of_day_bytes"].sum() or 0.0), 6),
             "top_10": dg.MetadataValue.md(markdown_table(shown)),
-            "rows_per_second": round(flows.height / elapsed, 1) if elapsed > 0 else 0.0,  # NAT rows ranked per second
+            "rows_per_second": round(flows.height / elapsed, 1)
+            if elapsed > 0
+            else 0.0,  # NAT rows ranked per second
             "delta_version": version,
         }
     )
@@ -75,14 +82,19 @@ def top_talkers(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     "monthly projection, and the break-even volume, with the prices' source.",
 )
 def endpoint_savings(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, pricing: PricingResource, insights: InsightsResource
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    pricing: PricingResource,
+    insights: InsightsResource,
 ) -> dg.MaterializeResult:
     day = date.fromisoformat(context.partition_key)
     store = warehouse.get()
     started = time.perf_counter()
     flows = store.read_partition("nat_flows", "usage_date", day, columns=list(SAVINGS_COLUMNS))
     enriched = attach(flows, store.read_partition(ATTRIBUTION_TABLE, "usage_date", day))
-    savings = savings_of_day(enriched, pricing.price_book(), insights.endpoint_price_book(), insights.interface_services)
+    savings = savings_of_day(
+        enriched, pricing.price_book(), insights.endpoint_price_book(), insights.interface_services
+    )
     excluded = excluded_aws_bytes(enriched, insights.interface_services)
     elapsed = time.perf_counter() - started
     version = store.write_partition("endpoint_savings", savings, "usage_date", day)
@@ -110,7 +122,9 @@ def endpoint_savings(
             "endpoint_az_count": insights.endpoint_az_count,
             "by_service": dg.MetadataValue.md(markdown_table(by_service)),
             "excluded_by_reason": dg.MetadataValue.md(markdown_table(excluded)),
-            "rows_per_second": round(flows.height / elapsed, 1) if elapsed > 0 else 0.0,  # NAT rows assessed per second
+            "rows_per_second": round(flows.height / elapsed, 1)
+            if elapsed > 0
+            else 0.0,  # NAT rows assessed per second
             "delta_version": version,
         }
     )
@@ -119,8 +133,13 @@ def endpoint_savings(
 class DashboardConfig(dg.Config):
     """The date range rendered; both ends inclusive and optional (open ends take every materialized day)."""
 
-    start_date: str | None = Field(default=None, description="YYYY-MM-DD, first day shown (default: the first materialized day).")
-    end_date: str | None = Field(default=None, description="YYYY-MM-DD, last day shown (default: the last materialized day).")
+    start_date: str | None = Field(
+        default=None,
+        description="YYYY-MM-DD, first day shown (default: the first materialized day).",
+    )
+    end_date: str | None = Field(
+        default=None, description="YYYY-MM-DD, last day shown (default: the last materialized day)."
+    )
 
 
 @dg.asset(
@@ -134,7 +153,10 @@ class DashboardConfig(dg.Config):
     "the metadata.",
 )
 def nat_dashboard(
-    context: dg.AssetExecutionContext, config: DashboardConfig, warehouse: WarehouseResource, insights: InsightsResource
+    context: dg.AssetExecutionContext,
+    config: DashboardConfig,
+    warehouse: WarehouseResource,
+    insights: InsightsResource,
 ) -> dg.MaterializeResult:
     start = date.fromisoformat(config.start_date) if config.start_date else None
     end = date.fromisoformat(config.end_date) if config.end_date else None
@@ -152,6 +174,8 @@ def nat_dashboard(
             "days": len(loaded.days),
             "html_bytes": len(page.encode("utf-8")),
             "reconciliation_table_present": loaded.reconciliation is not None,
-            "days_not_reconciled": status.filter(pl.col("status") == dashboard_data.NOT_RECONCILED).height,
+            "days_not_reconciled": status.filter(
+                pl.col("status") == dashboard_data.NOT_RECONCILED
+            ).height,
         }
     )

@@ -1,6 +1,5 @@
 """Metadata helpers shared by the assets (what a user sees per partition in the UI)."""
 
-
 import polars as pl
 
 
@@ -11,6 +10,11 @@ def markdown_table(frame: pl.DataFrame) -> str:
     columns = frame.columns
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in frame.iter_rows():
-        cells = ("" if v is None else (f"{v:,.4f}" if isinstance(v, float) else str(v)).replace("|", "\\|") for v in row)
+        cells = (
+            ""
+            if v is None
+            else (f"{v:,.4f}" if isinstance(v, float) else str(v)).replace("|", "\\|")
+            for v in row
+        )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

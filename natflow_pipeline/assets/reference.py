@@ -1,14 +1,13 @@
 """Reference data the enrichment joins against: IPAM snapshots and AWS ip-ranges versions."""
 
-
 from datetime import date, datetime, timedelta, timezone
 
 import dagster as dg
 import polars as pl
 
 from natflow_pipeline import aws_ip_ranges as ranges_table
-from natflow_pipeline.netbox import NetBoxError
 from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
+from natflow_pipeline.netbox import NetBoxError
 from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.resources.reference import IpamResource, IpRangesSource
 from natflow_pipeline.resources.warehouse import WarehouseResource
@@ -27,7 +26,9 @@ IP_RANGES_LIVE_CHECK = "fetched_live"
     description="The company's IPAM (NetBox prefixes and IP addresses with their tenant/team and "
     "owning account) as a daily snapshot, so re-attributing an old day uses the IPAM of that day.",
 )
-def ipam_prefixes(context: dg.AssetExecutionContext, ipam: IpamResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def ipam_prefixes(
+    context: dg.AssetExecutionContext, ipam: IpamResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     day = date.fromisoformat(context.partition_key)
     try:
         frame, source = ipam.snapshot()
@@ -35,10 +36,15 @@ def ipam_prefixes(context: dg.AssetExecutionContext, ipam: IpamResource, warehou
         # Nothing has been written yet: the day keeps whatever snapshot it had (or none).
         raise dg.Failure(
             description=f"{IPAM_TABLE} {day}: {exc}; no snapshot written",
-            metadata={"service": exc.url, "http_status": exc.status if exc.status is not None else "none"},
+            metadata={
+                "service": exc.url,
+                "http_status": exc.status if exc.status is not None else "none",
+            },
         ) from None
     store = warehouse.get()
-    version = store.write_partition(IPAM_TABLE, frame.with_columns(pl.lit(day).alias("snapshot_date")), "snapshot_date", day)
+    version = store.write_partition(
+        IPAM_TABLE, frame.with_columns(pl.lit(day).alias("snapshot_date")), "snapshot_date", day
+    )
     teams = frame["effective_team"].drop_nulls().unique()
     return dg.MaterializeResult(
         metadata={
@@ -67,7 +73,9 @@ def ipam_prefixes(context: dg.AssetExecutionContext, ipam: IpamResource, warehou
         )
     ],
 )
-def aws_ip_ranges(context: dg.AssetExecutionContext, ip_ranges: IpRangesSource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def aws_ip_ranges(
+    context: dg.AssetExecutionContext, ip_ranges: IpRangesSource, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     store = warehouse.get()
     unreachable = None
     try:
@@ -77,7 +85,9 @@ def aws_ip_ranges(context: dg.AssetExecutionContext, ip_ranges: IpRangesSource, 
         context.log.warning(f"ip-ranges.json unreachable, falling back: {unreachable}")
         frame, source = _fallback(store, ip_ranges)
     except ranges_table.IpRangesError as exc:
-        raise dg.Failure(description=f"{IP_RANGES_TABLE}: invalid ip-ranges.json, nothing stored: {exc}") from None
+        raise dg.Failure(
+            description=f"{IP_RANGES_TABLE}: invalid ip-ranges.json, nothing stored: {exc}"
+        ) from None
     token = frame["sync_token"][0]
     stored = token in store.partition_values(IP_RANGES_TABLE, "sync_token")
     if not stored:
@@ -98,7 +108,9 @@ def aws_ip_ranges(context: dg.AssetExecutionContext, ip_ranges: IpRangesSource, 
                 check_name=IP_RANGES_LIVE_CHECK,
                 passed=unreachable is None,
                 severity=dg.AssetCheckSeverity.WARN,
-                description=f"using {source}: {unreachable}" if unreachable else f"fetched {source}",
+                description=f"using {source}: {unreachable}"
+                if unreachable
+                else f"fetched {source}",
                 metadata={"source": source, "sync_token": token},
             )
         ],
@@ -111,7 +123,9 @@ def _fallback(store: Warehouse, ip_ranges: IpRangesSource) -> tuple[pl.DataFrame
         versions = _versions(store)
         if versions.height:
             token = versions["sync_token"][-1]
-            return store.read_partition(IP_RANGES_TABLE, "sync_token", token), f"fallback:stored syncToken {token}"
+            return store.read_partition(
+                IP_RANGES_TABLE, "sync_token", token
+            ), f"fallback:stored syncToken {token}"
     return ip_ranges.fallback(), f"fallback:bundled {ip_ranges.fallback_path}"
 
 
@@ -119,7 +133,9 @@ def ipam_snapshot_for(store: Warehouse, day: date) -> tuple[pl.DataFrame, str]:
     """The IPAM snapshot of ``day``, else the nearest earlier one; fails when there is none."""
     dates = [d for d in store.partition_values(IPAM_TABLE, "snapshot_date") if d <= day.isoformat()]
     if not dates:
-        raise dg.Failure(f"no {IPAM_TABLE} snapshot on or before {day}: materialize {IPAM_TABLE} for {day} first")
+        raise dg.Failure(
+            f"no {IPAM_TABLE} snapshot on or before {day}: materialize {IPAM_TABLE} for {day} first"
+        )
     chosen = max(dates)
     return store.read_partition(IPAM_TABLE, "snapshot_date", date.fromisoformat(chosen)), chosen
 
@@ -130,7 +146,9 @@ def ip_ranges_token_for(store: Warehouse, day: date) -> str:
     columns are scanned: a re-attribution that reuses every external answer needs no more."""
     versions = _versions(store)
     if versions.is_empty():
-        raise dg.Failure(f"no {IP_RANGES_TABLE} version stored: materialize {IP_RANGES_TABLE} first")
+        raise dg.Failure(
+            f"no {IP_RANGES_TABLE} version stored: materialize {IP_RANGES_TABLE} first"
+        )
     day_end = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
     in_force = versions.filter(pl.col("create_date") < day_end)
     return (in_force if in_force.height else versions.head(1))["sync_token"][-1]
@@ -143,4 +161,10 @@ def ip_ranges_version(store: Warehouse, sync_token: str) -> pl.DataFrame:
 
 def _versions(store: Warehouse) -> pl.DataFrame:
     """Each stored ip-ranges version (sync token, create date), oldest first."""
-    return store.scan(IP_RANGES_TABLE).select("sync_token", "create_date").unique().sort("create_date").collect()
+    return (
+        store.scan(IP_RANGES_TABLE)
+        .select("sync_token", "create_date")
+        .unique()
+        .sort("create_date")
+        .collect()
+    )

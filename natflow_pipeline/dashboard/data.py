@@ -50,7 +50,9 @@ def load(store: Warehouse, start: date | None = None, end: date | None = None) -
         raise DashboardError(f"dashboard range starts {start} after it ends {end}")
     days = [
         d
-        for d in (date.fromisoformat(v) for v in store.partition_values("team_daily_costs", "usage_date"))
+        for d in (
+            date.fromisoformat(v) for v in store.partition_values("team_daily_costs", "usage_date")
+        )
         if (start is None or d >= start) and (end is None or d <= end)
     ]
     if not days:
@@ -62,8 +64,12 @@ def load(store: Warehouse, start: date | None = None, end: date | None = None) -
         days=days,
         costs=_read(store, "team_daily_costs", days),
         top_talkers=_read(store, "top_talkers", days) if store.exists("top_talkers") else None,
-        endpoint_savings=_read(store, "endpoint_savings", days) if store.exists("endpoint_savings") else None,
-        reconciliation=_read(store, RECONCILIATION_TABLE, days) if store.exists(RECONCILIATION_TABLE) else None,
+        endpoint_savings=_read(store, "endpoint_savings", days)
+        if store.exists("endpoint_savings")
+        else None,
+        reconciliation=_read(store, RECONCILIATION_TABLE, days)
+        if store.exists(RECONCILIATION_TABLE)
+        else None,
     )
 
 
@@ -88,8 +94,12 @@ def unattributed_share(costs: pl.DataFrame) -> pl.DataFrame:
     return (
         costs.group_by("usage_date")
         .agg(
-            (pl.col("bytes").filter(unattributed).sum() / pl.col("bytes").sum()).alias("bytes_share"),
-            (pl.col("total_usd").filter(unattributed).sum() / pl.col("total_usd").sum()).alias("cost_share"),
+            (pl.col("bytes").filter(unattributed).sum() / pl.col("bytes").sum()).alias(
+                "bytes_share"
+            ),
+            (pl.col("total_usd").filter(unattributed).sum() / pl.col("total_usd").sum()).alias(
+                "cost_share"
+            ),
             pl.col("bytes").filter(unattributed).sum().alias("unattributed_bytes"),
         )
         .with_columns(pl.col("bytes_share", "cost_share").fill_nan(0.0))
@@ -103,7 +113,11 @@ def top_pairs(top_talkers: pl.DataFrame, shown: int = TOP_PAIRS_SHOWN) -> pl.Dat
     keys = ["pkt_srcaddr", "pkt_dstaddr", "region", "direction", "src_owner", "dst_owner"]
     return (
         top_talkers.group_by(keys)
-        .agg(pl.col("bytes").sum(), pl.col("usage_date").n_unique().alias("days_in_top"), pl.col("rank").min().alias("best_rank"))
+        .agg(
+            pl.col("bytes").sum(),
+            pl.col("usage_date").n_unique().alias("days_in_top"),
+            pl.col("rank").min().alias("best_rank"),
+        )
         .sort(["bytes", "pkt_srcaddr", "pkt_dstaddr"], descending=[True, False, False])
         .head(shown)
     )
@@ -115,7 +129,9 @@ def savings_projection(savings: pl.DataFrame, days: int) -> pl.DataFrame:
     return (
         savings.group_by("region", "aws_service", "endpoint_type", "endpoint_service", "team")
         .agg(pl.col("gb").sum(), pl.col("saving_usd").sum(), pl.col("recommended").all())
-        .with_columns((pl.col("saving_usd") / days * AVERAGE_MONTH_DAYS).alias("monthly_saving_usd"))
+        .with_columns(
+            (pl.col("saving_usd") / days * AVERAGE_MONTH_DAYS).alias("monthly_saving_usd")
+        )
         .sort(["monthly_saving_usd", "aws_service", "team"], descending=[True, False, False])
     )
 
@@ -138,11 +154,17 @@ def reconciliation_status(reconciliation: pl.DataFrame | None, days: list[date])
         if reconciliation is None
         else reconciliation.select([pl.col(c).cast(t) for c, t in columns.items()])
     )
-    missing = pl.DataFrame({"usage_date": days}, schema={"usage_date": pl.Date}).join(found, on="usage_date", how="anti")
+    missing = pl.DataFrame({"usage_date": days}, schema={"usage_date": pl.Date}).join(
+        found, on="usage_date", how="anti"
+    )
     missing = missing.select(
         [
             pl.col("usage_date"),
-            *(pl.lit(None, dtype=t).alias(c) for c, t in columns.items() if c not in ("usage_date", "status")),
+            *(
+                pl.lit(None, dtype=t).alias(c)
+                for c, t in columns.items()
+                if c not in ("usage_date", "status")
+            ),
             pl.lit(NOT_RECONCILED).alias("status"),
         ]
     )

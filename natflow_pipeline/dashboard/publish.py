@@ -21,8 +21,14 @@ def write_dashboard(
     """Write ``html`` as ``<folder>/natflow-dashboard.html``; returns where it went."""
     target = f"{folder}/{DASHBOARD_FILE}"
     if folder.startswith("s3://"):
-        client_kwargs = {k: v for k, v in {"endpoint_url": s3_endpoint_url, "region_name": s3_region}.items() if v}
-        with fsspec.open(target, "wb", client_kwargs=client_kwargs, skip_instance_cache=True) as handle:
+        client_kwargs = {
+            k: v
+            for k, v in {"endpoint_url": s3_endpoint_url, "region_name": s3_region}.items()
+            if v
+        }
+        with fsspec.open(
+            target, "wb", client_kwargs=client_kwargs, skip_instance_cache=True
+        ) as handle:
             handle.write(html.encode("utf-8"))
         return target
     path = Path(folder).resolve() / DASHBOARD_FILE

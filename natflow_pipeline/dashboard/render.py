@@ -24,7 +24,12 @@ from natflow_pipeline.dashboard.data import (
 from natflow_pipeline.ipam import UNATTRIBUTED
 
 GB = 2**30
-STATUS_COLOURS = {"PASS": "#2e7d32", "WARN": "#ef6c00", "ERROR": "#c62828", NOT_RECONCILED: "#757575"}
+STATUS_COLOURS = {
+    "PASS": "#2e7d32",
+    "WARN": "#ef6c00",
+    "ERROR": "#c62828",
+    NOT_RECONCILED: "#757575",
+}
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 
@@ -33,7 +38,10 @@ def render(data: DashboardData) -> str:
     colours = team_colours(data.costs)
     sections = [
         _kpis(data),
-        _section("Cost per team and day", _figure(cost_figure(data, colours), "chart-team-cost", first=True)),
+        _section(
+            "Cost per team and day",
+            _figure(cost_figure(data, colours), "chart-team-cost", first=True),
+        ),
         _section("Unattributed share", _figure(unattributed_figure(data), "chart-unattributed")),
         _section("Top talkers", _top_talkers(data)),
         _section("VPC endpoint savings", _endpoint_savings(data, colours)),
@@ -43,7 +51,9 @@ def render(data: DashboardData) -> str:
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return PAGE.format(
         title=html.escape(title),
-        subtitle=html.escape(f"{len(data.days)} day(s) materialized in the range; generated {generated} from the Delta tables"),
+        subtitle=html.escape(
+            f"{len(data.days)} day(s) materialized in the range; generated {generated} from the Delta tables"
+        ),
         body="\n".join(sections),
     )
 
@@ -67,9 +77,13 @@ def cost_figure(data: DashboardData, colours: dict[str, str]) -> go.Figure:
             y=rows["total_usd"].to_list(),
             marker_color=colours.get(team),
             customdata=rows["gb"].to_list(),
-            hovertemplate="%{x}<br>" + html.escape(team) + ": $%{y:,.2f} (%{customdata:,.1f} GB)<extra></extra>",
+            hovertemplate="%{x}<br>"
+            + html.escape(team)
+            + ": $%{y:,.2f} (%{customdata:,.1f} GB)<extra></extra>",
         )
-    figure.update_layout(barmode="stack", yaxis_title="USD (data processing + hourly)", xaxis_type="category")
+    figure.update_layout(
+        barmode="stack", yaxis_title="USD (data processing + hourly)", xaxis_type="category"
+    )
     return _styled(figure)
 
 
@@ -77,16 +91,31 @@ def unattributed_figure(data: DashboardData) -> go.Figure:
     share = unattributed_share(data.costs)
     days = [d.isoformat() for d in share["usage_date"]]
     figure = go.Figure()
-    figure.add_scatter(name="share of bytes", x=days, y=share["bytes_share"].to_list(), mode="lines+markers")
-    figure.add_scatter(name="share of cost", x=days, y=share["cost_share"].to_list(), mode="lines+markers", line_dash="dot")
-    figure.update_layout(yaxis_tickformat=".1%", yaxis_title="team 'unattributed'", xaxis_type="category", yaxis_rangemode="tozero")
+    figure.add_scatter(
+        name="share of bytes", x=days, y=share["bytes_share"].to_list(), mode="lines+markers"
+    )
+    figure.add_scatter(
+        name="share of cost",
+        x=days,
+        y=share["cost_share"].to_list(),
+        mode="lines+markers",
+        line_dash="dot",
+    )
+    figure.update_layout(
+        yaxis_tickformat=".1%",
+        yaxis_title="team 'unattributed'",
+        xaxis_type="category",
+        yaxis_rangemode="tozero",
+    )
     return _styled(figure, height=300)
 
 
 def top_talkers_figure(pairs: pl.DataFrame) -> go.Figure:
     labels = [
         f"{i + 1}. {s} ({so}) → {d} ({do})"
-        for i, (s, so, d, do) in enumerate(pairs.select("pkt_srcaddr", "src_owner", "pkt_dstaddr", "dst_owner").iter_rows())
+        for i, (s, so, d, do) in enumerate(
+            pairs.select("pkt_srcaddr", "src_owner", "pkt_dstaddr", "dst_owner").iter_rows()
+        )
     ]
     figure = go.Figure(
         go.Bar(
@@ -97,14 +126,20 @@ def top_talkers_figure(pairs: pl.DataFrame) -> go.Figure:
             hovertemplate="%{y}<br>%{x:,.2f} GiB<extra></extra>",
         )
     )
-    figure.update_layout(yaxis_autorange="reversed", xaxis_title="GiB (blue: egress, purple: ingress)", margin_l=20)
+    figure.update_layout(
+        yaxis_autorange="reversed", xaxis_title="GiB (blue: egress, purple: ingress)", margin_l=20
+    )
     figure.update_yaxes(automargin=True)
     return _styled(figure, height=max(300, 24 * pairs.height + 80))
 
 
 def savings_figure(projection: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
     figure = go.Figure()
-    services = projection.group_by("aws_service", "endpoint_type").agg(pl.col("monthly_saving_usd").sum()).sort("monthly_saving_usd")
+    services = (
+        projection.group_by("aws_service", "endpoint_type")
+        .agg(pl.col("monthly_saving_usd").sum())
+        .sort("monthly_saving_usd")
+    )
     order = [f"{s} ({t})" for s, t in services.select("aws_service", "endpoint_type").iter_rows()]
     for (team,), rows in projection.group_by("team", maintain_order=True):
         figure.add_bar(
@@ -115,7 +150,10 @@ def savings_figure(projection: pl.DataFrame, colours: dict[str, str]) -> go.Figu
             marker_color=colours.get(team),
             hovertemplate="%{y}<br>" + html.escape(team) + ": $%{x:,.2f}/month<extra></extra>",
         )
-    figure.update_layout(barmode="relative", xaxis_title=f"USD per month (mean daily saving x {AVERAGE_MONTH_DAYS} days)")
+    figure.update_layout(
+        barmode="relative",
+        xaxis_title=f"USD per month (mean daily saving x {AVERAGE_MONTH_DAYS} days)",
+    )
     figure.update_yaxes(categoryorder="array", categoryarray=order, automargin=True)
     return _styled(figure, height=max(260, 40 * len(order) + 120))
 
@@ -135,9 +173,18 @@ def _kpis(data: DashboardData) -> str:
         projection = savings_projection(data.endpoint_savings, len(data.days))
         monthly = float(projection.filter(pl.col("recommended"))["monthly_saving_usd"].sum() or 0.0)
         cards.append(("endpoint savings / month", f"${monthly:,.2f}"))
-    statuses = reconciliation_status(data.reconciliation, data.days)["status"].value_counts().sort("status")
-    cards.append(("reconciliation", ", ".join(f"{n} {s}" for s, n in statuses.iter_rows()) or "n/a"))
-    items = "".join(f'<div class="kpi"><div class="v">{html.escape(v)}</div><div class="k">{html.escape(k)}</div></div>' for k, v in cards)
+    statuses = (
+        reconciliation_status(data.reconciliation, data.days)["status"]
+        .value_counts()
+        .sort("status")
+    )
+    cards.append(
+        ("reconciliation", ", ".join(f"{n} {s}" for s, n in statuses.iter_rows()) or "n/a")
+    )
+    items = "".join(
+        f'<div class="kpi"><div class="v">{html.escape(v)}</div><div class="k">{html.escape(k)}</div></div>'
+        for k, v in cards
+    )
     return f'<div class="kpis" id="kpis">{items}</div>'
 
 
@@ -165,14 +212,20 @@ def _top_talkers(data: DashboardData) -> str:
 
 def _endpoint_savings(data: DashboardData, colours: dict[str, str]) -> str:
     if data.endpoint_savings is None or data.endpoint_savings.is_empty():
-        return _missing("no endpoint-eligible traffic in this range (or endpoint_savings not materialized)")
+        return _missing(
+            "no endpoint-eligible traffic in this range (or endpoint_savings not materialized)"
+        )
     projection = savings_projection(data.endpoint_savings, len(data.days))
     services = (
-        data.endpoint_savings.group_by("region", "aws_service", "endpoint_type", "endpoint_service", "price_source")
+        data.endpoint_savings.group_by(
+            "region", "aws_service", "endpoint_type", "endpoint_service", "price_source"
+        )
         .agg(
             (pl.col("gb").sum() / len(data.days)).alias("GB per day"),
             pl.col("break_even_gb_per_day").first().alias("break-even GB per day"),
-            (pl.col("saving_usd").sum() / len(data.days) * AVERAGE_MONTH_DAYS).alias("USD per month"),
+            (pl.col("saving_usd").sum() / len(data.days) * AVERAGE_MONTH_DAYS).alias(
+                "USD per month"
+            ),
             pl.col("recommended").all(),
         )
         .sort("USD per month", descending=True)
@@ -182,7 +235,11 @@ def _endpoint_savings(data: DashboardData, colours: dict[str, str]) -> str:
         "charge is the saving. Interface endpoints pay off above their break-even volume (hourly charge per "
         "AZ + per-GB charge). Negative bars: an endpoint would cost more than the NAT processing it saves.</p>"
     )
-    return note + _figure(savings_figure(projection, colours), "chart-endpoint-savings") + _table(services)
+    return (
+        note
+        + _figure(savings_figure(projection, colours), "chart-endpoint-savings")
+        + _table(services)
+    )
 
 
 def _reconciliation(data: DashboardData) -> str:
@@ -199,7 +256,9 @@ def _reconciliation(data: DashboardData) -> str:
 
 def _figure(figure: go.Figure, div_id: str, first: bool = False) -> str:
     """A chart div; plotly.js itself is inlined with the first chart only (about 4.8 MB, once)."""
-    return pio.to_html(figure, full_html=False, include_plotlyjs=first, div_id=div_id, config=PLOTLY_CONFIG)
+    return pio.to_html(
+        figure, full_html=False, include_plotlyjs=first, div_id=div_id, config=PLOTLY_CONFIG
+    )
 
 
 def _styled(figure: go.Figure, height: int = 380) -> go.Figure:
@@ -224,7 +283,7 @@ def _table(frame: pl.DataFrame, status_column: str | None = None) -> str:
                 text = f'<span class="badge" style="background:{colour}">{text}</span>'
             cells.append(f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f'<table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _cell(value: object) -> str:

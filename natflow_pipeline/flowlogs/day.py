@@ -35,10 +35,22 @@ from natflow_pipeline.allocator import keep_freed_buffers
 from natflow_pipeline.flowlogs import nat
 from natflow_pipeline.flowlogs.fields import ADDRESS_FIELDS, FIELD_TYPES
 from natflow_pipeline.flowlogs.layout import FlowLogObject, delivery_name
-from natflow_pipeline.flowlogs.reader import REJECTED_SCHEMA, FlowLogFileError, ParsedFile, read_delivery
+from natflow_pipeline.flowlogs.reader import (
+    REJECTED_SCHEMA,
+    FlowLogFileError,
+    ParsedFile,
+    read_delivery,
+)
 
 #: Without these a day's NAT bytes cannot be computed from a file.
-DAY_REQUIRED_FIELDS: tuple[str, ...] = ("srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr", "bytes", "start")
+DAY_REQUIRED_FIELDS: tuple[str, ...] = (
+    "srcaddr",
+    "dstaddr",
+    "pkt_srcaddr",
+    "pkt_dstaddr",
+    "bytes",
+    "start",
+)
 #: Every field natflow reads from a delivery: the NAT logic's, the day's, and what nat_flows keeps.
 #: Reading 11 of a 27-field format costs about half of reading all of them.
 READ_FIELDS: tuple[str, ...] = (
@@ -170,7 +182,11 @@ class NatFlowStream:
     def reader(self, batch_rows: int = STREAM_BATCH_ROWS) -> pa.RecordBatchReader:
         """The rows as Arrow record batches (what ``Warehouse.write_partition_stream`` takes)."""
         schema = pl.DataFrame(schema=NAT_FLOWS_SCHEMA).to_arrow().schema
-        batches = (b.cast(schema) for frame in self for b in frame.to_arrow().to_batches(max_chunksize=batch_rows))
+        batches = (
+            b.cast(schema)
+            for frame in self
+            for b in frame.to_arrow().to_batches(max_chunksize=batch_rows)
+        )
         return pa.RecordBatchReader.from_batches(schema, batches)
 
     def collect(self) -> pl.DataFrame:
@@ -210,7 +226,9 @@ class DayOfFlows:
 
     def _read(self) -> _Accounting:
         if self.nat_flows.closed_early:
-            raise RuntimeError("the day's NAT rows were closed before being read in full: its counts are incomplete")
+            raise RuntimeError(
+                "the day's NAT rows were closed before being read in full: its counts are incomplete"
+            )
         if not self.nat_flows.consumed:
             self.nat_flows.collect()
         return self._accounting
@@ -218,7 +236,11 @@ class DayOfFlows:
     @property
     def files(self) -> pl.DataFrame:
         stats = self._read().stats
-        files = pl.DataFrame(stats, schema=FILE_STATS_SCHEMA) if stats else pl.DataFrame(schema=FILE_STATS_SCHEMA)
+        files = (
+            pl.DataFrame(stats, schema=FILE_STATS_SCHEMA)
+            if stats
+            else pl.DataFrame(schema=FILE_STATS_SCHEMA)
+        )
         return files.sort("delivered_at", "file")
 
     @property
@@ -247,7 +269,9 @@ class DayOfFlows:
     def balanced(self) -> bool:
         """rows read = kept + filtered + rejected, for every file (and so for the day)."""
         filtered = pl.col("rows_non_nat") + pl.col("rows_no_data") + pl.col("rows_other_day")
-        return self.files.filter(pl.col("rows_read") != pl.col("rows_kept") + filtered + pl.col("rows_rejected")).is_empty()
+        return self.files.filter(
+            pl.col("rows_read") != pl.col("rows_kept") + filtered + pl.col("rows_rejected")
+        ).is_empty()
 
     def by_account_region(self) -> pl.DataFrame:
         """Files, rows and NAT bytes per account and region: what a user checks first."""
@@ -290,7 +314,9 @@ def read_day(
     unique, duplicates = _drop_duplicates(objects)
     accounting = _Accounting(stats=duplicates)
     batch = _Batch(day, internal_cidrs, list(columns), accounting, read_bytes)
-    batches = _in_background(_nat_batches(sorted(unique, key=lambda o: o.path), on_unreadable, batch_rows, batch))
+    batches = _in_background(
+        _nat_batches(sorted(unique, key=lambda o: o.path), on_unreadable, batch_rows, batch)
+    )
     return DayOfFlows(NatFlowStream(batches), accounting)
 
 
@@ -393,13 +419,17 @@ def _prefetched(
                 loading.cancel()
 
 
-def _load(read_bytes: Callable[[str], bytes], path: str, columns: list[str], check_addresses: bool) -> ParsedFile:
+def _load(
+    read_bytes: Callable[[str], bytes], path: str, columns: list[str], check_addresses: bool
+) -> ParsedFile:
     """The file's rows. Its bytes are dropped once parsed: a file that fails the batch's address
     check (rare) is fetched again rather than every file held until its batch is checked."""
     return read_delivery(_fetch(read_bytes, path), path, columns, check_addresses)
 
 
-def _drop_duplicates(objects: Sequence[FlowLogObject]) -> tuple[list[FlowLogObject], list[dict[str, object]]]:
+def _drop_duplicates(
+    objects: Sequence[FlowLogObject],
+) -> tuple[list[FlowLogObject], list[dict[str, object]]]:
     """The objects to read, and a ``duplicate`` stats row for each repeat (in listing order, the
     first one listed is read)."""
     first_seen: dict[str, str] = {}
@@ -461,13 +491,19 @@ class _Batch:
         if frames:
             # Contiguous: a frame whose columns are chunked differently (the files' several chunks
             # against the added columns' one) is copied whole by every eager step that reads it.
-            classified = nat.classify(pl.concat(frames, how="diagonal_relaxed", rechunk=True), self.day)
+            classified = nat.classify(
+                pl.concat(frames, how="diagonal_relaxed", rechunk=True), self.day
+            )
             for index, outcome, n in classified.group_by("_file", "outcome").len().iter_rows():
                 counts.setdefault(index, {})[outcome] = n
             kept = classified.filter(pl.col("outcome") == nat.KEPT)
             if kept.height:
-                source_file = pl.col("_file").replace_strict(list(range(len(files))), [obj.path for obj, _ in files], return_dtype=pl.String)
-                oriented = nat.orient(kept, self.internal_cidrs, internal).with_columns(source_file.alias("source_file"))
+                source_file = pl.col("_file").replace_strict(
+                    list(range(len(files))), [obj.path for obj, _ in files], return_dtype=pl.String
+                )
+                oriented = nat.orient(kept, self.internal_cidrs, internal).with_columns(
+                    source_file.alias("source_file")
+                )
                 flows = _to_nat_flows(oriented, self.day)
                 nat_bytes = dict(oriented.group_by("_file").agg(pl.col("bytes").sum()).iter_rows())
                 self._count(files, counts, nat_bytes)
@@ -475,9 +511,15 @@ class _Batch:
                 return
         self._count(files, counts, nat_bytes)
 
-    def _count(self, files: list[tuple[FlowLogObject, ParsedFile]], counts: dict[int, dict[str, int]], nat_bytes: dict[int, int]) -> None:
+    def _count(
+        self,
+        files: list[tuple[FlowLogObject, ParsedFile]],
+        counts: dict[int, dict[str, int]],
+        nat_bytes: dict[int, int],
+    ) -> None:
         self.accounting.stats += [
-            _file_stats(obj, READ, parsed, counts.get(i, {}), int(nat_bytes.get(i) or 0)) for i, (obj, parsed) in enumerate(files)
+            _file_stats(obj, READ, parsed, counts.get(i, {}), int(nat_bytes.get(i) or 0))
+            for i, (obj, parsed) in enumerate(files)
         ]
 
     def _with_addresses_checked(self) -> tuple[list[tuple[FlowLogObject, ParsedFile]], pl.Series]:
@@ -490,21 +532,36 @@ class _Batch:
         values; its good ones were among the distinct values already.
         """
         unchecked = [parsed.rows for _, parsed in self.files if parsed.rows.height]
-        values = [rows.get_column(c) for rows in unchecked for c in ADDRESS_FIELDS if c in rows.columns]
-        distinct = pl.concat(values, rechunk=False).unique().drop_nulls() if values else pl.Series([], dtype=pl.String)
+        values = [
+            rows.get_column(c) for rows in unchecked for c in ADDRESS_FIELDS if c in rows.columns
+        ]
+        distinct = (
+            pl.concat(values, rechunk=False).unique().drop_nulls()
+            if values
+            else pl.Series([], dtype=pl.String)
+        )
         keys = address_keys(distinct)
-        invalid = distinct.filter(keys.is_null())  # what invalid_addresses would say, from the keys orientation needs
+        invalid = distinct.filter(
+            keys.is_null()
+        )  # what invalid_addresses would say, from the keys orientation needs
         checked = []
         for obj, parsed in self.files:
             if invalid.len() and _holds_any(parsed.rows, invalid):
-                parsed = _load(self.read_bytes, obj.path, self.columns, True)  # names the lines and why
+                parsed = _load(
+                    self.read_bytes, obj.path, self.columns, True
+                )  # names the lines and why
             checked.append((obj, parsed))
         return checked, nat.internal_addresses(distinct, keys, self.internal_cidrs)
 
 
 def _holds_any(rows: pl.DataFrame, values: pl.Series) -> bool:
     present = [c for c in ADDRESS_FIELDS if c in rows.columns]
-    return bool(present) and rows.select(pl.any_horizontal(pl.col(c).is_in(values.implode()) for c in present).any()).item()
+    return (
+        bool(present)
+        and rows.select(
+            pl.any_horizontal(pl.col(c).is_in(values.implode()) for c in present).any()
+        ).item()
+    )
 
 
 def _fetch(read_bytes: Callable[[str], bytes], path: str) -> bytes:
@@ -512,12 +569,20 @@ def _fetch(read_bytes: Callable[[str], bytes], path: str) -> bytes:
         return read_bytes(path)
     except FileNotFoundError as exc:
         # Listed, then gone (lifecycle rule, manual delete): the day cannot be complete.
-        raise FlowLogFileError(path, f"object listed but not found when read: {exc}", code="object_not_found") from exc
+        raise FlowLogFileError(
+            path, f"object listed but not found when read: {exc}", code="object_not_found"
+        ) from exc
 
 
 def _file_rejection(err: FlowLogFileError) -> pl.DataFrame:
     """A rejected file as a row of the rejected-lines table, so users find it where they look."""
-    row = {"file": err.path, "line": err.line, "reason": f"file:{err.code}", "detail": err.problem, "text": None}
+    row = {
+        "file": err.path,
+        "line": err.line,
+        "reason": f"file:{err.code}",
+        "detail": err.problem,
+        "text": None,
+    }
     return pl.DataFrame([row], schema=REJECTED_SCHEMA)
 
 
@@ -539,7 +604,10 @@ def _with_key_context(parsed: ParsedFile, obj: FlowLogObject, index: int) -> pl.
     rows = parsed.rows
     fills = {"account_id": obj.account_id, "region": obj.region}
     return rows.with_columns(
-        *[pl.col(c).fill_null(v) if c in rows.columns else pl.lit(v, dtype=pl.String).alias(c) for c, v in fills.items()],
+        *[
+            pl.col(c).fill_null(v) if c in rows.columns else pl.lit(v, dtype=pl.String).alias(c)
+            for c, v in fills.items()
+        ],
         pl.lit(index, dtype=pl.UInt32).alias("_file"),
     )
 

@@ -26,7 +26,9 @@ _HIVE = re.compile(
 )
 # {account}_vpcflowlogs_{region}_{flow-log-id}_{YYYYMMDDTHHmmZ}_{hash}.log.gz
 _DELIVERY_STAMP = re.compile(r"_(\d{8}T\d{4}Z)_")
-_DELIVERY_NAME = re.compile(r"^\d{12}_vpcflowlogs_[a-z0-9-]+_fl-[0-9a-zA-Z]+_\d{8}T\d{4}Z_[0-9a-zA-Z]+\.(?:log\.gz|log\.parquet|log|parquet|gz)$")
+_DELIVERY_NAME = re.compile(
+    r"^\d{12}_vpcflowlogs_[a-z0-9-]+_fl-[0-9a-zA-Z]+_\d{8}T\d{4}Z_[0-9a-zA-Z]+\.(?:log\.gz|log\.parquet|log|parquet|gz)$"
+)
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,9 @@ def parse_key(path: str, size: int = 0) -> FlowLogObject | None:
     for layout, pattern in (("plain", _PLAIN), ("hive", _HIVE)):
         match = pattern.search(path)
         if match:
-            return FlowLogObject(path, match["account"], match["region"], _delivery_time(path, match), layout, size)
+            return FlowLogObject(
+                path, match["account"], match["region"], _delivery_time(path, match), layout, size
+            )
     return None
 
 
@@ -69,7 +73,9 @@ def delivery_name(path: str) -> str | None:
     return name if _DELIVERY_NAME.match(name) else None
 
 
-def objects_for_day(fs: AbstractFileSystem, root: str, day: date, lateness: timedelta) -> list[FlowLogObject]:
+def objects_for_day(
+    fs: AbstractFileSystem, root: str, day: date, lateness: timedelta
+) -> list[FlowLogObject]:
     """The objects day ``day`` must read, in a stable order (delivery time, then path).
 
     The same object listed twice (two layouts pointing at one key, or an overlapping listing) is

@@ -53,15 +53,29 @@ def classify(rows: pl.DataFrame, day: date | None) -> pl.DataFrame:
     ``bytes``); rows whose ``start`` falls outside ``day`` belong to
     another partition (the previous day's late records, or the next day's).
     """
-    no_data = pl.col("log_status").is_in(["NODATA", "SKIPDATA"]) if "log_status" in rows.columns else pl.lit(False)
+    no_data = (
+        pl.col("log_status").is_in(["NODATA", "SKIPDATA"])
+        if "log_status" in rows.columns
+        else pl.lit(False)
+    )
     # A row that lacks an address, its start or its bytes cannot be placed or attributed.
-    needed = [c for c in ("srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr", "start", "bytes") if c in rows.columns]
+    needed = [
+        c
+        for c in ("srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr", "start", "bytes")
+        if c in rows.columns
+    ]
     no_data = no_data.fill_null(False) | pl.any_horizontal([pl.col(c).is_null() for c in needed])
     outcome = pl.when(no_data).then(pl.lit(NO_DATA, dtype=OUTCOME))
     if day is not None:
         lo, hi = day_bounds(day)
-        outcome = outcome.when(~pl.col("start").is_between(lo, hi, closed="left")).then(pl.lit(OTHER_DAY, dtype=OUTCOME))
-    outcome = outcome.when(~is_translated()).then(pl.lit(NON_NAT, dtype=OUTCOME)).otherwise(pl.lit(KEPT, dtype=OUTCOME))
+        outcome = outcome.when(~pl.col("start").is_between(lo, hi, closed="left")).then(
+            pl.lit(OTHER_DAY, dtype=OUTCOME)
+        )
+    outcome = (
+        outcome.when(~is_translated())
+        .then(pl.lit(NON_NAT, dtype=OUTCOME))
+        .otherwise(pl.lit(KEPT, dtype=OUTCOME))
+    )
     return rows.with_columns(outcome.alias("outcome"))
 
 
@@ -72,7 +86,9 @@ def day_bounds(day: date) -> tuple[int, int]:
 
 
 def orient(
-    nat: pl.DataFrame, internal_cidrs: Sequence[str] = DEFAULT_INTERNAL_CIDRS, internal: pl.Series | None = None
+    nat: pl.DataFrame,
+    internal_cidrs: Sequence[str] = DEFAULT_INTERNAL_CIDRS,
+    internal: pl.Series | None = None,
 ) -> pl.DataFrame:
     """Add ``direction``, ``internal_addr`` and ``external_addr`` to translated rows.
 
@@ -83,7 +99,11 @@ def orient(
     the caller has keyed them already; otherwise the rows' distinct addresses are keyed here.
     """
     if internal is None:
-        distinct = pl.concat([nat["pkt_srcaddr"].unique(), nat["pkt_dstaddr"].unique()]).unique().drop_nulls()
+        distinct = (
+            pl.concat([nat["pkt_srcaddr"].unique(), nat["pkt_dstaddr"].unique()])
+            .unique()
+            .drop_nulls()
+        )
         internal = internal_addresses(distinct, address_keys(distinct), internal_cidrs)
     listed = internal.implode()
     src_internal = pl.col("pkt_srcaddr").is_in(listed).fill_null(False)
@@ -99,21 +119,34 @@ def orient(
     return (
         nat.with_columns(egress.alias("_egress"))
         .with_columns(
-            pl.when(pl.col("_egress")).then(pl.lit(EGRESS)).otherwise(pl.lit(INGRESS)).alias("direction"),
-            pl.when(pl.col("_egress")).then(pl.col("pkt_srcaddr")).otherwise(pl.col("pkt_dstaddr")).alias("internal_addr"),
-            pl.when(pl.col("_egress")).then(pl.col("pkt_dstaddr")).otherwise(pl.col("pkt_srcaddr")).alias("external_addr"),
+            pl.when(pl.col("_egress"))
+            .then(pl.lit(EGRESS))
+            .otherwise(pl.lit(INGRESS))
+            .alias("direction"),
+            pl.when(pl.col("_egress"))
+            .then(pl.col("pkt_srcaddr"))
+            .otherwise(pl.col("pkt_dstaddr"))
+            .alias("internal_addr"),
+            pl.when(pl.col("_egress"))
+            .then(pl.col("pkt_dstaddr"))
+            .otherwise(pl.col("pkt_srcaddr"))
+            .alias("external_addr"),
         )
         .drop("_egress")
     )
 
 
-def internal_addresses(distinct: pl.Series, keys: pl.Series, cidrs: Sequence[str] = DEFAULT_INTERNAL_CIDRS) -> pl.Series:
+def internal_addresses(
+    distinct: pl.Series, keys: pl.Series, cidrs: Sequence[str] = DEFAULT_INTERNAL_CIDRS
+) -> pl.Series:
     """The texts of ``distinct`` whose key (:func:`~natflow_pipeline.addresses.address_keys`, same
     order) falls in ``cidrs``. Orientation tests each row against this short list instead of keying
     every row's addresses."""
     inside = pl.lit(False)
     for cidr in cidrs:
         first, last, _ = cidr_bounds(cidr)
-        inside = inside | pl.col("key").is_between(pl.lit(first, dtype=pl.UInt128), pl.lit(last, dtype=pl.UInt128))
+        inside = inside | pl.col("key").is_between(
+            pl.lit(first, dtype=pl.UInt128), pl.lit(last, dtype=pl.UInt128)
+        )
     frame = pl.DataFrame({"addr": distinct, "key": keys})
     return frame.filter(inside.fill_null(False))["addr"]

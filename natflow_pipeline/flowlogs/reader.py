@@ -46,7 +46,9 @@ class FlowLogFileError(ValueError):
     pipeline was told to skip; the message is for people.
     """
 
-    def __init__(self, path: str, problem: str, line: int | None = None, code: str = "unreadable") -> None:
+    def __init__(
+        self, path: str, problem: str, line: int | None = None, code: str = "unreadable"
+    ) -> None:
         where = f"{path}, line {line}" if line is not None else path
         super().__init__(f"{where}: {problem}")
         self.path = path
@@ -86,7 +88,11 @@ def decompress(raw: bytes, path: str) -> bytes:
     counted, so skipping it would silently shrink the day.
     """
     if not raw:
-        raise FlowLogFileError(path, "empty file (0 bytes): expected a gzip stream with a header line", code="empty_file")
+        raise FlowLogFileError(
+            path,
+            "empty file (0 bytes): expected a gzip stream with a header line",
+            code="empty_file",
+        )
     if raw[:2] != b"\x1f\x8b":
         return raw
     try:
@@ -94,7 +100,9 @@ def decompress(raw: bytes, path: str) -> bytes:
         # releases the GIL, so deliveries inflate on two threads while Polars parses.
         return igzip.decompress(raw)
     except EOFError as exc:
-        raise FlowLogFileError(path, f"truncated gzip stream ({len(raw)} bytes): {exc}", code="truncated_gzip") from exc
+        raise FlowLogFileError(
+            path, f"truncated gzip stream ({len(raw)} bytes): {exc}", code="truncated_gzip"
+        ) from exc
     except (gzip.BadGzipFile, zlib.error, isal_zlib.error) as exc:
         raise FlowLogFileError(path, f"corrupt gzip stream: {exc}", code="corrupt_gzip") from exc
 
@@ -124,17 +132,29 @@ def parse_header(line: str, path: str) -> list[str]:
     """The normalised field names of a header line; fails naming the file if it is not one."""
     names = [normalise_name(n) for n in line.split()]
     if not names:
-        raise FlowLogFileError(path, "no header line: the first line is empty", line=1, code="no_header")
+        raise FlowLogFileError(
+            path, "no header line: the first line is empty", line=1, code="no_header"
+        )
     unknown = [n for n in names if n not in FIELD_TYPES]
     if len(unknown) == len(names):
         raise FlowLogFileError(
-            path, f"no header line: the first line names no flow log field (starts {line[:60]!r})", line=1, code="no_header"
+            path,
+            f"no header line: the first line names no flow log field (starts {line[:60]!r})",
+            line=1,
+            code="no_header",
         )
     if unknown:
-        raise FlowLogFileError(path, f"unknown field(s) in header: {', '.join(unknown)}", line=1, code="unknown_fields")
+        raise FlowLogFileError(
+            path, f"unknown field(s) in header: {', '.join(unknown)}", line=1, code="unknown_fields"
+        )
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
-        raise FlowLogFileError(path, f"field(s) named twice in header: {', '.join(duplicated)}", line=1, code="duplicate_fields")
+        raise FlowLogFileError(
+            path,
+            f"field(s) named twice in header: {', '.join(duplicated)}",
+            line=1,
+            code="duplicate_fields",
+        )
     return names
 
 
@@ -143,7 +163,9 @@ def _empty_rows(fields: list[str]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def _read_fast(data: bytes, body_start: int, fields: list[str], wanted: list[str]) -> pl.DataFrame | None:
+def _read_fast(
+    data: bytes, body_start: int, fields: list[str], wanted: list[str]
+) -> pl.DataFrame | None:
     """The ``wanted`` fields of the lines after the header, or None when any line may be malformed.
 
     Polars reads every line (an empty one too) as a row, and it does not notice a line with too
@@ -176,7 +198,11 @@ def _read_fast(data: bytes, body_start: int, fields: list[str], wanted: list[str
             .select(pl.col(LINE).cast(pl.Int64), *dict.fromkeys([*wanted, last]))
             .collect()
         )
-    except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError, pl.exceptions.SchemaError):
+    except (
+        pl.exceptions.ComputeError,
+        pl.exceptions.InvalidOperationError,
+        pl.exceptions.SchemaError,
+    ):
         return None
     if _spaces(data, body_start) != frame.height * (len(fields) - 1):
         return None
@@ -211,9 +237,15 @@ def _read_line_by_line(body: bytes, fields: list[str], wanted: list[str], path: 
     raw_lines = text.split("\n")
     if raw_lines and raw_lines[-1] == "":
         raw_lines.pop()
-    lines = pl.DataFrame({"text": raw_lines}).with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+    lines = (
+        pl.DataFrame({"text": raw_lines})
+        .with_row_index(LINE, offset=2)
+        .with_columns(pl.col(LINE).cast(pl.Int64))
+    )
     tokens = pl.col("text").str.strip_chars(" \r\t").str.replace_all(r"[ \t]+", " ").str.split(" ")
-    lines = lines.with_columns(tokens.alias("_tokens")).with_columns(pl.col("_tokens").list.len().alias("_n"))
+    lines = lines.with_columns(tokens.alias("_tokens")).with_columns(
+        pl.col("_tokens").list.len().alias("_n")
+    )
     count_ok = pl.col("_n") == len(fields)
     raw_fields = [
         pl.when(count_ok).then(pl.col("_tokens").list.get(i, null_on_oob=True)).alias(f"_raw_{f}")
@@ -222,22 +254,45 @@ def _read_line_by_line(body: bytes, fields: list[str], wanted: list[str], path: 
     ]
     lines = lines.with_columns(raw_fields).drop("_tokens")
     typed = [
-        pl.when(pl.col(f"_raw_{f}") != "-").then(pl.col(f"_raw_{f}")).cast(FIELD_TYPES[f], strict=False).alias(f)
+        pl.when(pl.col(f"_raw_{f}") != "-")
+        .then(pl.col(f"_raw_{f}"))
+        .cast(FIELD_TYPES[f], strict=False)
+        .alias(f)
         for f in wanted
     ]
     lines = lines.with_columns(typed)
     problems = [
-        _problem(~count_ok, "wrong_field_count", pl.format("expected {} fields, found {}", pl.lit(len(fields)), pl.col("_n")))
+        _problem(
+            ~count_ok,
+            "wrong_field_count",
+            pl.format("expected {} fields, found {}", pl.lit(len(fields)), pl.col("_n")),
+        )
     ]
     for f in wanted:
         if is_numeric(f):
-            bad = pl.col(f).is_null() & pl.col(f"_raw_{f}").is_not_null() & (pl.col(f"_raw_{f}") != "-")
-            problems.append(_problem(bad, f"not_an_integer:{f}", pl.format("{} is not an integer: {}", pl.lit(f), pl.col(f"_raw_{f}"))))
+            bad = (
+                pl.col(f).is_null()
+                & pl.col(f"_raw_{f}").is_not_null()
+                & (pl.col(f"_raw_{f}") != "-")
+            )
+            problems.append(
+                _problem(
+                    bad,
+                    f"not_an_integer:{f}",
+                    pl.format("{} is not an integer: {}", pl.lit(f), pl.col(f"_raw_{f}")),
+                )
+            )
     invalid = _invalid_addresses(lines.filter(count_ok))
     for f in ADDRESS_FIELDS:
         if f in wanted:
             bad = pl.col(f).is_in(invalid.implode())
-            problems.append(_problem(bad, f"not_an_address:{f}", pl.format("{} is not an IP address: {}", pl.lit(f), pl.col(f))))
+            problems.append(
+                _problem(
+                    bad,
+                    f"not_an_address:{f}",
+                    pl.format("{} is not an IP address: {}", pl.lit(f), pl.col(f)),
+                )
+            )
     return _split(lines, problems, fields, wanted, path)
 
 
@@ -280,14 +335,20 @@ def parse_parquet(
     try:
         names = pl.read_parquet_schema(io.BytesIO(raw))
     except Exception as exc:  # polars raises several error types for a damaged footer
-        raise FlowLogFileError(path, f"unreadable Parquet: {exc}", code="unreadable_parquet") from exc
+        raise FlowLogFileError(
+            path, f"unreadable Parquet: {exc}", code="unreadable_parquet"
+        ) from exc
     renamed = {c: normalise_name(c) for c in names}
     fields = parse_header(" ".join(renamed.values()), path)
     wanted = [f for f in fields if columns is None or f in columns]
     try:
-        frame = pl.read_parquet(io.BytesIO(raw), columns=[c for c, f in renamed.items() if f in wanted])
+        frame = pl.read_parquet(
+            io.BytesIO(raw), columns=[c for c, f in renamed.items() if f in wanted]
+        )
     except Exception as exc:  # a damaged column chunk
-        raise FlowLogFileError(path, f"unreadable Parquet: {exc}", code="unreadable_parquet") from exc
+        raise FlowLogFileError(
+            path, f"unreadable Parquet: {exc}", code="unreadable_parquet"
+        ) from exc
     frame = frame.rename({c: f for c, f in renamed.items() if f in wanted})
     frame = frame.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
     # Each column is typed once, and flagged where typing lost a value; the original values are
@@ -308,12 +369,24 @@ def parse_parquet(
         if source != target:
             columns.append(lost.alias(f"_lost_{f}"))
             code = f"not_an_integer:{f}" if is_numeric(f) else f"bad_value:{f}"
-            problems.append(_problem(pl.col(f"_lost_{f}"), code, pl.format("{} has an unexpected value", pl.lit(f))))
+            problems.append(
+                _problem(
+                    pl.col(f"_lost_{f}"), code, pl.format("{} has an unexpected value", pl.lit(f))
+                )
+            )
     typed_frame = frame.with_columns(columns)
     invalid = _invalid_addresses(typed_frame) if check_addresses else pl.Series([], dtype=pl.String)
     for f in ADDRESS_FIELDS:
         if f in wanted and invalid.len():
             bad = pl.col(f).is_in(invalid.implode())
-            problems.append(_problem(bad, f"not_an_address:{f}", pl.format("{} is not an IP address: {}", pl.lit(f), pl.col(f))))
-    text = pl.concat_str([pl.col(f"_raw_{f}").cast(pl.String).fill_null("-") for f in wanted], separator=" ")
+            problems.append(
+                _problem(
+                    bad,
+                    f"not_an_address:{f}",
+                    pl.format("{} is not an IP address: {}", pl.lit(f), pl.col(f)),
+                )
+            )
+    text = pl.concat_str(
+        [pl.col(f"_raw_{f}").cast(pl.String).fill_null("-") for f in wanted], separator=" "
+    )
     return _split(typed_frame, problems, fields, wanted, path, text)

@@ -1,6 +1,5 @@
 """Where raw flow log deliveries are read from: a local folder or an S3 prefix (through s3fs)."""
 
-
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Literal
@@ -22,7 +21,10 @@ class FlowLogSource(dg.ConfigurableResource):
     AWS_SECRET_ACCESS_KEY, a profile, or an instance role).
     """
 
-    uri: str = Field(default=str(DEFAULT_FLOW_LOGS), description="Local folder or s3://bucket/prefix above AWSLogs/.")
+    uri: str = Field(
+        default=str(DEFAULT_FLOW_LOGS),
+        description="Local folder or s3://bucket/prefix above AWSLogs/.",
+    )
     lateness_minutes: int = Field(
         default=60,
         description="How far into the next day a delivery may still hold records of this day. AWS "
@@ -39,12 +41,21 @@ class FlowLogSource(dg.ConfigurableResource):
         "file (reason in the metadata and in rejected_flow_log_lines) and goes on. A header without "
         "the NAT fields always fails.",
     )
-    s3_endpoint_url: str | None = Field(default=None, description="S3-compatible endpoint (tests: a moto server).")
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3-compatible endpoint (tests: a moto server)."
+    )
     s3_region: str | None = Field(default=None)
 
     def filesystem(self) -> AbstractFileSystem:
         if self.uri.startswith("s3://"):
-            client_kwargs = {k: v for k, v in {"endpoint_url": self.s3_endpoint_url, "region_name": self.s3_region}.items() if v}
+            client_kwargs = {
+                k: v
+                for k, v in {
+                    "endpoint_url": self.s3_endpoint_url,
+                    "region_name": self.s3_region,
+                }.items()
+                if v
+            }
             return fsspec.filesystem("s3", client_kwargs=client_kwargs, skip_instance_cache=True)
         return fsspec.filesystem("file")
 
@@ -53,7 +64,9 @@ class FlowLogSource(dg.ConfigurableResource):
 
     def objects_for_day(self, day: date) -> list[FlowLogObject]:
         """The day's objects; S3 paths carry ``s3://`` so errors and tables name them unambiguously."""
-        objects = objects_for_day(self.filesystem(), self.root(), day, timedelta(minutes=self.lateness_minutes))
+        objects = objects_for_day(
+            self.filesystem(), self.root(), day, timedelta(minutes=self.lateness_minutes)
+        )
         if self.uri.startswith("s3://"):
             objects = [replace(o, path=f"s3://{o.path}") for o in objects]
         return objects

@@ -1,10 +1,13 @@
 """Settings of the insights: how many top talkers, how interface endpoints are priced, where reports go."""
 
-
 import dagster as dg
 from pydantic import Field
 
-from natflow_pipeline.endpoint_pricing import DEFAULT_ENDPOINT_AZ_COUNT, INTERFACE_SERVICES, EndpointPriceBook
+from natflow_pipeline.endpoint_pricing import (
+    DEFAULT_ENDPOINT_AZ_COUNT,
+    INTERFACE_SERVICES,
+    EndpointPriceBook,
+)
 from natflow_pipeline.top_talkers import DEFAULT_TOP_N
 
 
@@ -28,4 +31,7 @@ class InsightsResource(dg.ConfigurableResource):
     )
 
     def endpoint_price_book(self) -> EndpointPriceBook:
-        return EndpointPriceBook({r: (v[0], v[1]) for r, v in self.interface_endpoint_prices.items()}, self.endpoint_az_count)
+        return EndpointPriceBook(
+            {r: (v[0], v[1]) for r, v in self.interface_endpoint_prices.items()},
+            self.endpoint_az_count,
+        )

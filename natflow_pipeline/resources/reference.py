@@ -1,6 +1,5 @@
 """Reference data: the company's IPAM (a NetBox export file or a live NetBox) and AWS's ranges."""
 
-
 import abc
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,12 @@ class IpamResource(dg.ConfigurableResource, abc.ABC):
     team_source: str = Field(
         default="tenant", description="tenant | tenant_group | custom_field:<name> | tag:<prefix>"
     )
-    account_field: str = Field(default="aws_account_id", description="Custom field holding the owning AWS account.")
-    inherit_teams: bool = Field(default=True, description="Bare child prefixes take their nearest ancestor's team.")
+    account_field: str = Field(
+        default="aws_account_id", description="Custom field holding the owning AWS account."
+    )
+    inherit_teams: bool = Field(
+        default=True, description="Bare child prefixes take their nearest ancestor's team."
+    )
 
     @abc.abstractmethod
     def snapshot(self) -> tuple[pl.DataFrame, str]:
@@ -47,7 +50,9 @@ class IpamResource(dg.ConfigurableResource, abc.ABC):
 class IpamSource(IpamResource):
     """A NetBox-shaped JSON export (the embedded default)."""
 
-    export_path: str = Field(default=str(DEFAULT_IPAM_EXPORT), description="NetBox-shaped JSON export.")
+    export_path: str = Field(
+        default=str(DEFAULT_IPAM_EXPORT), description="NetBox-shaped JSON export."
+    )
 
     def snapshot(self) -> tuple[pl.DataFrame, str]:
         return self._table(ipam.load_export(Path(self.export_path))), f"file:{self.export_path}"
@@ -58,22 +63,42 @@ class NetBoxSource(IpamResource):
     (``dg.EnvVar("NETBOX_URL")``, ``dg.EnvVar("NETBOX_TOKEN")``); the token is never logged."""
 
     url: str = Field(description="NetBox's base URL, e.g. https://netbox.example.com")
-    token: str = Field(description="API token: v2 'nbt_<key>.<secret>' (sent as Bearer) or a legacy one (Token).")
+    token: str = Field(
+        description="API token: v2 'nbt_<key>.<secret>' (sent as Bearer) or a legacy one (Token)."
+    )
     verify_tls: bool = Field(default=True, description="Verify NetBox's TLS certificate.")
     timeout_s: float = Field(default=30.0, description="Timeout of one HTTP request.")
-    retries: int = Field(default=3, description="Retries of a failed GET (connection error, 429, 5xx).")
+    retries: int = Field(
+        default=3, description="Retries of a failed GET (connection error, 429, 5xx)."
+    )
     backoff_s: float = Field(default=0.5, description="Exponential backoff factor between retries.")
-    page_size: int = Field(default=500, description="Records per page (pynetbox follows the pages).")
+    page_size: int = Field(
+        default=500, description="Records per page (pynetbox follows the pages)."
+    )
     families: list[int] = Field(default_factory=list, description="4 and/or 6; empty: both.")
-    prefix_statuses: list[str] = Field(default_factory=list, description="Prefix statuses to read; empty: all.")
-    address_statuses: list[str] = Field(default_factory=list, description="IP address statuses to read; empty: all.")
-    vrfs: list[str] = Field(default_factory=list, description="VRF names to read ('global': no VRF); empty: all.")
+    prefix_statuses: list[str] = Field(
+        default_factory=list, description="Prefix statuses to read; empty: all."
+    )
+    address_statuses: list[str] = Field(
+        default_factory=list, description="IP address statuses to read; empty: all."
+    )
+    vrfs: list[str] = Field(
+        default_factory=list, description="VRF names to read ('global': no VRF); empty: all."
+    )
 
     def snapshot(self) -> tuple[pl.DataFrame, str]:
         conn = netbox.Connection(
-            self.url, self.token, self.verify_tls, self.timeout_s, self.retries, self.backoff_s, self.page_size
+            self.url,
+            self.token,
+            self.verify_tls,
+            self.timeout_s,
+            self.retries,
+            self.backoff_s,
+            self.page_size,
         )
-        query = netbox.IpamQuery(self.families, self.prefix_statuses, self.address_statuses, self.vrfs)
+        query = netbox.IpamQuery(
+            self.families, self.prefix_statuses, self.address_statuses, self.vrfs
+        )
         export, version = netbox.fetch_ipam(conn, query)
         return self._table(export), f"netbox:{self.url} (NetBox {version})"
 
@@ -96,11 +121,17 @@ class IpRangesSource(dg.ConfigurableResource):
     ``fallback_path`` (the bundled snapshot), and says so.
     """
 
-    url: str = Field(default=AWS_IP_RANGES_URL, description="http(s) URL or local path of ip-ranges.json.")
+    url: str = Field(
+        default=AWS_IP_RANGES_URL, description="http(s) URL or local path of ip-ranges.json."
+    )
     timeout_s: float = Field(default=30.0, description="Timeout of one HTTP request.")
-    retries: int = Field(default=3, description="Retries of a failed request (connection error, 429, 5xx).")
+    retries: int = Field(
+        default=3, description="Retries of a failed request (connection error, 429, 5xx)."
+    )
     backoff_s: float = Field(default=0.5, description="Exponential backoff factor between retries.")
-    fallback_path: str = Field(default=str(DEFAULT_IP_RANGES), description="Used when nothing is stored yet.")
+    fallback_path: str = Field(
+        default=str(DEFAULT_IP_RANGES), description="Used when nothing is stored yet."
+    )
 
     def fetch(self) -> tuple[pl.DataFrame, str]:
         """Download (or read) and validate; raises :class:`aws_ip_ranges.Unreachable` when the

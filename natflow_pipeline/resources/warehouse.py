@@ -1,6 +1,5 @@
 """The Delta warehouse every asset writes to."""
 
-
 import dagster as dg
 from pydantic import Field
 
@@ -11,8 +10,12 @@ from natflow_pipeline.warehouse import Warehouse
 class WarehouseResource(dg.ConfigurableResource):
     """A local folder or ``s3://bucket/prefix``; S3 credentials come from the environment."""
 
-    uri: str = Field(default=str(DEFAULT_WAREHOUSE), description="Folder or s3:// URI holding the Delta tables.")
-    s3_endpoint_url: str | None = Field(default=None, description="S3-compatible endpoint (tests: a moto server).")
+    uri: str = Field(
+        default=str(DEFAULT_WAREHOUSE), description="Folder or s3:// URI holding the Delta tables."
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3-compatible endpoint (tests: a moto server)."
+    )
     s3_region: str | None = Field(default=None)
 
     def get(self) -> Warehouse:

@@ -7,8 +7,8 @@ from datetime import date
 from pathlib import Path
 
 from natflow_pipeline.paths import DATA_DIR, DEFAULT_IP_RANGES
-from natflow_pipeline.settings import SAMPLE_START_DATE
 from natflow_pipeline.sample_data.generator import generate
+from natflow_pipeline.settings import SAMPLE_START_DATE
 
 SAMPLE_DAYS = 3
 SAMPLE_CONNECTIONS_PER_DAY = 2000
@@ -18,13 +18,25 @@ SAMPLE_SEED = 7
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=DATA_DIR)
-    parser.add_argument("--first-day", type=date.fromisoformat, default=date.fromisoformat(SAMPLE_START_DATE))
+    parser.add_argument(
+        "--first-day", type=date.fromisoformat, default=date.fromisoformat(SAMPLE_START_DATE)
+    )
     parser.add_argument("--days", type=int, default=SAMPLE_DAYS)
     parser.add_argument("--connections-per-day", type=int, default=SAMPLE_CONNECTIONS_PER_DAY)
     parser.add_argument("--seed", type=int, default=SAMPLE_SEED)
-    parser.add_argument("--window-minutes", type=int, default=60, help="one delivery per window (AWS: 5 or 10)")
+    parser.add_argument(
+        "--window-minutes", type=int, default=60, help="one delivery per window (AWS: 5 or 10)"
+    )
     args = parser.parse_args()
-    truth = generate(args.out, DEFAULT_IP_RANGES, args.first_day, args.days, args.connections_per_day, args.seed, args.window_minutes)
+    truth = generate(
+        args.out,
+        DEFAULT_IP_RANGES,
+        args.first_day,
+        args.days,
+        args.connections_per_day,
+        args.seed,
+        args.window_minutes,
+    )
     print(f"wrote {truth['files']} deliveries, IPAM export and ground truth under {args.out}")
 
 

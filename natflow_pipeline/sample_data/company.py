@@ -20,7 +20,11 @@ NAT_VPC = "vpc-0e1d2c3b4a5968777"
 NAT_SUBNET = "subnet-0aa11bb22cc33dd44"
 FLOW_LOG_ID = "fl-0123456789abcdef0"
 
-TENANT_GROUPS = {"commerce": ["payments", "checkout"], "platform": ["data-platform", "identity", "observability"], "ai": ["search", "ml-training"]}
+TENANT_GROUPS = {
+    "commerce": ["payments", "checkout"],
+    "platform": ["data-platform", "identity", "observability"],
+    "ai": ["search", "ml-training"],
+}
 TEAM_ACCOUNTS = {
     "payments": "111111111111",
     "checkout": "111111111112",
@@ -55,7 +59,9 @@ PREFIXES: tuple[Prefix, ...] = (
     Prefix("10.0.0.0/8", None, None, "container"),
     Prefix("10.10.0.0/16", "payments", TEAM_ACCOUNTS["payments"], "container"),
     Prefix("10.10.1.0/24", None, None),  # bare: payments by inheritance
-    Prefix("10.10.2.0/24", "checkout", TEAM_ACCOUNTS["checkout"]),  # another team inside payments' container
+    Prefix(
+        "10.10.2.0/24", "checkout", TEAM_ACCOUNTS["checkout"]
+    ),  # another team inside payments' container
     Prefix("10.10.2.128/25", None, None),  # bare: checkout (nearest ancestor), not payments
     Prefix("10.20.0.0/16", "search", TEAM_ACCOUNTS["search"], "container"),
     Prefix("10.20.0.0/20", None, None),
@@ -81,10 +87,14 @@ IP_ADDRESSES: tuple[tuple[str, str | None], ...] = (
 
 CLIENT_SPACES: tuple[ClientSpace, ...] = (
     ClientSpace("10.10.1.0/24", "payments", TEAM_ACCOUNTS["payments"], 10),
-    ClientSpace("10.10.3.0/24", "payments", TEAM_ACCOUNTS["payments"], 4),  # in the container, no subnet record
+    ClientSpace(
+        "10.10.3.0/24", "payments", TEAM_ACCOUNTS["payments"], 4
+    ),  # in the container, no subnet record
     ClientSpace("10.10.2.0/25", "checkout", TEAM_ACCOUNTS["checkout"], 6),
     ClientSpace("10.10.2.128/25", "checkout", TEAM_ACCOUNTS["checkout"], 3),
-    ClientSpace("10.10.1.50/32", "identity", TEAM_ACCOUNTS["payments"], 2),  # account: the prefix's (addresses carry no account)
+    ClientSpace(
+        "10.10.1.50/32", "identity", TEAM_ACCOUNTS["payments"], 2
+    ),  # account: the prefix's (addresses carry no account)
     ClientSpace("10.20.0.0/20", "search", TEAM_ACCOUNTS["search"], 8),
     ClientSpace("10.20.16.0/20", "ml-training", TEAM_ACCOUNTS["ml-training"], 12),
     ClientSpace("10.30.5.0/24", "data-platform", TEAM_ACCOUNTS["data-platform"], 14),
@@ -120,7 +130,10 @@ def netbox_export() -> dict[str, list[dict[str, object]]]:
         {
             "id": i,
             "prefix": p.cidr,
-            "family": {"value": 6 if ":" in p.cidr else 4, "label": "IPv6" if ":" in p.cidr else "IPv4"},
+            "family": {
+                "value": 6 if ":" in p.cidr else 4,
+                "label": "IPv6" if ":" in p.cidr else "IPv4",
+            },
             "vrf": None if p.vrf is None else {"name": p.vrf},
             "tenant": tenant_ref(p.tenant),
             "status": {"value": p.status, "label": p.status.title()},

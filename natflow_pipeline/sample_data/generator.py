@@ -50,7 +50,12 @@ class Record:
 
 
 # (service, region, weight): where the company's traffic goes.
-AWS_TARGETS = (("S3", "us-east-1", 30), ("DYNAMODB", "us-east-1", 8), ("EC2", "us-east-1", 10), ("S3", "eu-west-1", 6))
+AWS_TARGETS = (
+    ("S3", "us-east-1", 30),
+    ("DYNAMODB", "us-east-1", 8),
+    ("EC2", "us-east-1", 10),
+    ("S3", "eu-west-1", 6),
+)
 INTERNET_NETS = ("203.0.113.0/24", "198.51.100.0/24", "192.0.2.0/24")
 INTERNET_WEIGHT = 30
 
@@ -71,13 +76,19 @@ def generate(
     clients = _client_pool(rng)
     # Simulate from the last hour of the day before, so the first day's first delivery holds the
     # previous day's late records, as a real one does.
-    sim_start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=timezone.utc) - timedelta(hours=1)
-    sim_end = datetime(first_day.year, first_day.month, first_day.day, tzinfo=timezone.utc) + timedelta(days=days)
+    sim_start = datetime(
+        first_day.year, first_day.month, first_day.day, tzinfo=timezone.utc
+    ) - timedelta(hours=1)
+    sim_end = datetime(
+        first_day.year, first_day.month, first_day.day, tzinfo=timezone.utc
+    ) + timedelta(days=days)
     truth: dict[str, dict[tuple, int]] = defaultdict(lambda: defaultdict(int))
     windows: dict[int, list[Record]] = defaultdict(list)
     window_s = window_minutes * 60
 
-    for record, owner in _records(rng, sim_start, sim_end, connections_per_day, clients, destinations):
+    for record, owner in _records(
+        rng, sim_start, sim_end, connections_per_day, clients, destinations
+    ):
         windows[record.start - record.start % window_s].append(record)
         if owner is not None:
             day = datetime.fromtimestamp(record.start, timezone.utc).date().isoformat()
@@ -86,12 +97,18 @@ def generate(
     files = _write_deliveries(out_dir / "flowlogs", windows, window_s, rng)
     ipam_dir = out_dir / "ipam"
     ipam_dir.mkdir(parents=True, exist_ok=True)
-    (ipam_dir / "netbox-export.json").write_text(json.dumps(company.netbox_export(), indent=1, sort_keys=True) + "\n")
+    (ipam_dir / "netbox-export.json").write_text(
+        json.dumps(company.netbox_export(), indent=1, sort_keys=True) + "\n"
+    )
     ground_truth = _ground_truth(truth, first_day, days, seed, connections_per_day, files)
-    (out_dir / "ground_truth.json").write_text(json.dumps(ground_truth, indent=1, sort_keys=True) + "\n")
+    (out_dir / "ground_truth.json").write_text(
+        json.dumps(ground_truth, indent=1, sort_keys=True) + "\n"
+    )
     ce_dir = out_dir / "cost_explorer"
     ce_dir.mkdir(parents=True, exist_ok=True)
-    (ce_dir / "nat-usage.json").write_text(json.dumps(_cost_explorer_usage(ground_truth), indent=1, sort_keys=True) + "\n")
+    (ce_dir / "nat-usage.json").write_text(
+        json.dumps(_cost_explorer_usage(ground_truth), indent=1, sort_keys=True) + "\n"
+    )
     return ground_truth
 
 
@@ -120,7 +137,11 @@ def _client_pool(rng: random.Random) -> list[tuple[str, company.ClientSpace]]:
         net = ipaddress.ip_network(space.cidr)
         hosts = 1 if net.num_addresses == 1 else min(40, net.num_addresses - 2)
         for _ in range(hosts):
-            offset = 0 if net.num_addresses == 1 else rng.randrange(1, min(net.num_addresses - 1, 1 << 16))
+            offset = (
+                0
+                if net.num_addresses == 1
+                else rng.randrange(1, min(net.num_addresses - 1, 1 << 16))
+            )
             pool.append((str(net.network_address + offset), space))
     return pool
 
@@ -128,7 +149,10 @@ def _client_pool(rng: random.Random) -> list[tuple[str, company.ClientSpace]]:
 def _destination_pool(rng: random.Random, ranges: dict) -> list[tuple[Destination, float]]:
     """Destination addresses whose service the obvious (slow) rule confirms: the most specific
     prefix containing the address; for one prefix, a named service before EC2 before AMAZON."""
-    prefixes = [(ipaddress.ip_network(p["ip_prefix"]), p["service"], p["region"]) for p in ranges["prefixes"]]
+    prefixes = [
+        (ipaddress.ip_network(p["ip_prefix"]), p["service"], p["region"])
+        for p in ranges["prefixes"]
+    ]
     pool: list[tuple[Destination, float]] = []
     for service, region, weight in AWS_TARGETS:
         candidates = [net for net, s, r in prefixes if s == service and r == region]
@@ -140,7 +164,16 @@ def _destination_pool(rng: random.Random, ranges: dict) -> list[tuple[Destinatio
                 cls = "aws_same_region" if region == company.NAT_REGION else "aws_other_region"
                 chosen.append(Destination(str(address), service, region, cls))
         pool += [(d, weight / len(chosen)) for d in chosen]
-    internet = [Destination(str(ipaddress.ip_network(n).network_address + rng.randrange(1, 255)), None, None, "internet") for n in INTERNET_NETS for _ in range(6)]
+    internet = [
+        Destination(
+            str(ipaddress.ip_network(n).network_address + rng.randrange(1, 255)),
+            None,
+            None,
+            "internet",
+        )
+        for n in INTERNET_NETS
+        for _ in range(6)
+    ]
     pool += [(d, INTERNET_WEIGHT / len(internet)) for d in internet]
     return pool
 
@@ -189,36 +222,129 @@ def _connection(
     up = int(rng.lognormvariate(13, 1.5))
     down = int(rng.lognormvariate(16 if dest.service == "S3" else 15, 1.8))
     v6 = ":" in client
-    true_dst = str(NAT64_PREFIX.network_address + int(ipaddress.IPv4Address(dest.address))) if v6 else dest.address
+    true_dst = (
+        str(NAT64_PREFIX.network_address + int(ipaddress.IPv4Address(dest.address)))
+        if v6
+        else dest.address
+    )
     nat_side = company.NAT_PRIVATE_IPV6 if v6 else company.NAT_PRIVATE_IP
     owner = (space.team, space.account, dest.service, dest.destination_class)
     # client->NAT: the destination was rewritten (translated: kept, egress)
-    yield _record(rng, start, end, client, nat_side, sport, dport, client, true_dst, up, "ingress", "-"), (*owner, "egress")
+    yield (
+        _record(
+            rng, start, end, client, nat_side, sport, dport, client, true_dst, up, "ingress", "-"
+        ),
+        (*owner, "egress"),
+    )
     # NAT->server and server->NAT: no translation visible on these legs (filtered)
-    yield _record(rng, start, end, company.NAT_PRIVATE_IP, dest.address, sport, dport, company.NAT_PRIVATE_IP, dest.address, up, "egress", "8"), None
-    yield _record(rng, start, end, dest.address, company.NAT_PRIVATE_IP, dport, sport, dest.address, company.NAT_PRIVATE_IP, down, "ingress", "-"), None
+    yield (
+        _record(
+            rng,
+            start,
+            end,
+            company.NAT_PRIVATE_IP,
+            dest.address,
+            sport,
+            dport,
+            company.NAT_PRIVATE_IP,
+            dest.address,
+            up,
+            "egress",
+            "8",
+        ),
+        None,
+    )
+    yield (
+        _record(
+            rng,
+            start,
+            end,
+            dest.address,
+            company.NAT_PRIVATE_IP,
+            dport,
+            sport,
+            dest.address,
+            company.NAT_PRIVATE_IP,
+            down,
+            "ingress",
+            "-",
+        ),
+        None,
+    )
     # NAT->client: the source was rewritten (translated: kept, ingress)
-    yield _record(rng, start, end, nat_side, client, dport, sport, true_dst, client, down, "egress", "-"), (*owner, "ingress")
+    yield (
+        _record(
+            rng, start, end, nat_side, client, dport, sport, true_dst, client, down, "egress", "-"
+        ),
+        (*owner, "ingress"),
+    )
 
 
 def _record(
-    rng: random.Random, start: int, end: int, src: str, dst: str, sport: int, dport: int,
-    pkt_src: str, pkt_dst: str, nbytes: int, flow_direction: str, traffic_path: str,
+    rng: random.Random,
+    start: int,
+    end: int,
+    src: str,
+    dst: str,
+    sport: int,
+    dport: int,
+    pkt_src: str,
+    pkt_dst: str,
+    nbytes: int,
+    flow_direction: str,
+    traffic_path: str,
     action: str = "ACCEPT",
 ) -> Record:
     packets = max(1, nbytes // 1200)
     fields = (
-        "5", company.NAT_ACCOUNT, company.NAT_INTERFACE, src, dst, str(sport), str(dport), "6", str(packets),
-        str(nbytes), str(start), str(end), action, "OK", company.NAT_VPC, company.NAT_SUBNET, "-",
-        str(rng.choice([2, 3, 18, 19])), "IPv6" if ":" in src else "IPv4", pkt_src, pkt_dst, company.NAT_REGION,
-        "use1-az1", flow_direction, traffic_path, "-", "-",
+        "5",
+        company.NAT_ACCOUNT,
+        company.NAT_INTERFACE,
+        src,
+        dst,
+        str(sport),
+        str(dport),
+        "6",
+        str(packets),
+        str(nbytes),
+        str(start),
+        str(end),
+        action,
+        "OK",
+        company.NAT_VPC,
+        company.NAT_SUBNET,
+        "-",
+        str(rng.choice([2, 3, 18, 19])),
+        "IPv6" if ":" in src else "IPv4",
+        pkt_src,
+        pkt_dst,
+        company.NAT_REGION,
+        "use1-az1",
+        flow_direction,
+        traffic_path,
+        "-",
+        "-",
     )
     return Record(start, fields)
 
 
 def _scan(rng: random.Random, start: int) -> Record:
     scanner = f"198.18.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-    return _record(rng, start, start + 1, scanner, company.NAT_PRIVATE_IP, rng.randrange(1024, 65535), 22, scanner, company.NAT_PRIVATE_IP, 40, "ingress", "-", "REJECT")
+    return _record(
+        rng,
+        start,
+        start + 1,
+        scanner,
+        company.NAT_PRIVATE_IP,
+        rng.randrange(1024, 65535),
+        22,
+        scanner,
+        company.NAT_PRIVATE_IP,
+        40,
+        "ingress",
+        "-",
+        "REJECT",
+    )
 
 
 def _no_data(start: int, status: str) -> Record:
@@ -228,7 +354,9 @@ def _no_data(start: int, status: str) -> Record:
     return Record(start, tuple(fields))
 
 
-def _write_deliveries(root: Path, windows: dict[int, list[Record]], window_s: int, rng: random.Random) -> list[str]:
+def _write_deliveries(
+    root: Path, windows: dict[int, list[Record]], window_s: int, rng: random.Random
+) -> list[str]:
     written = []
     for window_start in sorted(windows):
         delivered = datetime.fromtimestamp(window_start + window_s, timezone.utc) + DELIVERY_DELAY
@@ -239,7 +367,14 @@ def _write_deliveries(root: Path, windows: dict[int, list[Record]], window_s: in
             f"{company.NAT_ACCOUNT}_vpcflowlogs_{company.NAT_REGION}_{company.FLOW_LOG_ID}_"
             f"{delivered:%Y%m%dT%H%MZ}_{suffix}.log.gz"
         )
-        folder = root / "AWSLogs" / company.NAT_ACCOUNT / "vpcflowlogs" / company.NAT_REGION / f"{delivered:%Y/%m/%d}"
+        folder = (
+            root
+            / "AWSLogs"
+            / company.NAT_ACCOUNT
+            / "vpcflowlogs"
+            / company.NAT_REGION
+            / f"{delivered:%Y/%m/%d}"
+        )
         folder.mkdir(parents=True, exist_ok=True)
         # mtime=0 keeps the gzip bytes identical across runs of the generator.
         (folder / name).write_bytes(gzip.compress(body.encode(), compresslevel=6, mtime=0))
@@ -247,17 +382,33 @@ def _write_deliveries(root: Path, windows: dict[int, list[Record]], window_s: in
     return written
 
 
-def _ground_truth(truth: dict, first_day: date, days: int, seed: int, per_day: int, files: list[str]) -> dict[str, object]:
+def _ground_truth(
+    truth: dict, first_day: date, days: int, seed: int, per_day: int, files: list[str]
+) -> dict[str, object]:
     out: dict[str, object] = {
-        "generator": {"seed": seed, "first_day": first_day.isoformat(), "days": days, "connections_per_day": per_day},
+        "generator": {
+            "seed": seed,
+            "first_day": first_day.isoformat(),
+            "days": days,
+            "connections_per_day": per_day,
+        },
         "files": len(files),
         "days": {},
     }
     for offset in range(days):
         day = (first_day + timedelta(days=offset)).isoformat()
         rows = [
-            {"team": t, "source_account_id": a, "aws_service": s, "destination_class": c, "direction": d, "bytes": b}
-            for (t, a, s, c, d), b in sorted(truth[day].items(), key=lambda kv: tuple(str(x) for x in kv[0]))
+            {
+                "team": t,
+                "source_account_id": a,
+                "aws_service": s,
+                "destination_class": c,
+                "direction": d,
+                "bytes": b,
+            }
+            for (t, a, s, c, d), b in sorted(
+                truth[day].items(), key=lambda kv: tuple(str(x) for x in kv[0])
+            )
         ]
         out["days"][day] = {"nat_bytes": sum(r["bytes"] for r in rows), "by_team": rows}
     return out

@@ -30,7 +30,11 @@ def test_the_sample_reconciles_with_its_cost_explorer_file_on_every_day(sample_w
 
 
 def evaluations(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
-    return {e.check_name: e for e in result.get_asset_check_evaluations() if e.asset_key == dg.AssetKey("team_daily_costs")}
+    return {
+        e.check_name: e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key == dg.AssetKey("team_daily_costs")
+    }
 
 
 def test_a_missing_hourly_delivery_fails_the_day_and_blocks_reconciliation(tmp_path):
@@ -45,11 +49,16 @@ def test_a_missing_hourly_delivery_fails_the_day_and_blocks_reconciliation(tmp_p
         "cost_checks": CostChecksResource(max_unattributed_share=0.01),
     }
     assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)]
-    result = dg.materialize(assets, partition_key="2026-11-02", resources=resources, raise_on_error=False)
+    result = dg.materialize(
+        assets, partition_key="2026-11-02", resources=resources, raise_on_error=False
+    )
     checks = evaluations(result)
     complete = checks["nat_interfaces_complete"]
     assert not complete.passed and complete.severity == dg.AssetCheckSeverity.ERROR
-    assert "| 999999999999 | us-east-1 | eni-0a1b2c3d4e5f67890 | 9 |" in complete.metadata["gaps"].value
+    assert (
+        "| 999999999999 | us-east-1 | eni-0a1b2c3d4e5f67890 | 9 |"
+        in complete.metadata["gaps"].value
+    )
     assert checks["rows_accounted_for"].passed
     attribution = checks["unattributed_share"]
     assert not attribution.passed and attribution.severity == dg.AssetCheckSeverity.WARN
@@ -66,12 +75,20 @@ def test_the_code_location_holds_the_cost_assets_and_their_checks():
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert {"cost_explorer_nat_usage", "nat_cost_reconciliation"} <= keys
-    specs = {(s.asset_key.to_user_string(), s.name): s.blocking for a in defs.assets if isinstance(a, dg.AssetsDefinition) for s in a.check_specs}
+    specs = {
+        (s.asset_key.to_user_string(), s.name): s.blocking
+        for a in defs.assets
+        if isinstance(a, dg.AssetsDefinition)
+        for s in a.check_specs
+    }
     assert specs == {
         ("nat_flows", "rows_accounted_for"): True,
         ("team_daily_costs", "rows_accounted_for"): True,
         ("team_daily_costs", "nat_interfaces_complete"): True,
         ("team_daily_costs", "unattributed_share"): False,
         ("nat_cost_reconciliation", "matches_cost_explorer"): True,
-        ("aws_ip_ranges", "fetched_live"): False,  # WARN only: a stale ip-ranges version is still right
+        (
+            "aws_ip_ranges",
+            "fetched_live",
+        ): False,  # WARN only: a stale ip-ranges version is still right
     }

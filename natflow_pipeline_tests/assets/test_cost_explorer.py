@@ -53,16 +53,28 @@ def queue_results(moto_server: str, *responses: dict) -> None:
     assert answer.status_code == 201, answer.text
 
 
-def warehouse_with_gold_day(tmp_path, sample_warehouse: WarehouseResource, day: date) -> tuple[WarehouseResource, int]:
+def warehouse_with_gold_day(
+    tmp_path, sample_warehouse: WarehouseResource, day: date
+) -> tuple[WarehouseResource, int]:
     """A fresh warehouse holding a sample day's gold rows re-dated to ``day`` (each test asks
     moto about its own day: moto answers a repeated request with the result it gave before)."""
-    source = sample_warehouse.get().read_partition("team_daily_costs", "usage_date", date.fromisoformat(sample_days()[0]))
+    source = sample_warehouse.get().read_partition(
+        "team_daily_costs", "usage_date", date.fromisoformat(sample_days()[0])
+    )
     warehouse = WarehouseResource(uri=str(tmp_path / "wh"))
-    warehouse.get().write_partition("team_daily_costs", source.with_columns(pl.lit(day).alias("usage_date")), "usage_date", day)
+    warehouse.get().write_partition(
+        "team_daily_costs", source.with_columns(pl.lit(day).alias("usage_date")), "usage_date", day
+    )
     return warehouse, int(source["bytes"].sum())
 
 
-def materialize(day: date, warehouse: WarehouseResource, proxy: ThrottlingProxy, run_config: dict | None = None, **ce) -> dg.ExecuteInProcessResult:
+def materialize(
+    day: date,
+    warehouse: WarehouseResource,
+    proxy: ThrottlingProxy,
+    run_config: dict | None = None,
+    **ce,
+) -> dg.ExecuteInProcessResult:
     resources = {
         "warehouse": warehouse,
         "pricing": PricingResource(),
@@ -79,35 +91,51 @@ def materialize(day: date, warehouse: WarehouseResource, proxy: ThrottlingProxy,
 
 
 def check_of(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
-    (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "matches_cost_explorer"]
+    (evaluation,) = [
+        e for e in result.get_asset_check_evaluations() if e.check_name == "matches_cost_explorer"
+    ]
     return evaluation
 
 
 def reconciliation_row(warehouse: WarehouseResource, day: date) -> dict:
-    (row,) = warehouse.get().read_partition(RECONCILIATION_TABLE, "usage_date", day).rows(named=True)
+    (row,) = (
+        warehouse.get().read_partition(RECONCILIATION_TABLE, "usage_date", day).rows(named=True)
+    )
     return row
 
 
 def test_a_matching_day_passes(tmp_path, moto_server, ce_proxy, sample_warehouse):
     day = date(2026, 11, 10)
     warehouse, nat_bytes = warehouse_with_gold_day(tmp_path, sample_warehouse, day)
-    queue_results(moto_server, usage_response(day, [("NatGateway-Bytes", NAT_ACCOUNT, nat_bytes / GB * 1.003, 1.0)]))
+    queue_results(
+        moto_server,
+        usage_response(day, [("NatGateway-Bytes", NAT_ACCOUNT, nat_bytes / GB * 1.003, 1.0)]),
+    )
     result = materialize(day, warehouse, ce_proxy)
     assert result.success
     evaluation = check_of(result)
     assert evaluation.passed
     row = reconciliation_row(warehouse, day)
-    assert row["status"] == "PASS" and row["region"] == "us-east-1" and row["account_id"] == NAT_ACCOUNT
+    assert (
+        row["status"] == "PASS"
+        and row["region"] == "us-east-1"
+        and row["account_id"] == NAT_ACCOUNT
+    )
     assert row["flow_log_gb"] == pytest.approx(nat_bytes / GB)
     assert row["difference_pct"] == pytest.approx(-0.3, abs=0.01)
     assert evaluation.metadata["unit"].value == "GB = 1,073,741,824 bytes"
     assert ce_proxy.cost_and_usage_calls == 1
 
 
-def test_a_final_day_two_percent_off_fails_with_error_and_blocks(tmp_path, moto_server, ce_proxy, sample_warehouse):
+def test_a_final_day_two_percent_off_fails_with_error_and_blocks(
+    tmp_path, moto_server, ce_proxy, sample_warehouse
+):
     day = date(2026, 11, 11)
     warehouse, nat_bytes = warehouse_with_gold_day(tmp_path, sample_warehouse, day)
-    queue_results(moto_server, usage_response(day, [("NatGateway-Bytes", NAT_ACCOUNT, nat_bytes / GB * 1.02, 1.0)]))
+    queue_results(
+        moto_server,
+        usage_response(day, [("NatGateway-Bytes", NAT_ACCOUNT, nat_bytes / GB * 1.02, 1.0)]),
+    )
     result = materialize(day, warehouse, ce_proxy)
     evaluation = check_of(result)
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
@@ -123,7 +151,12 @@ def test_a_final_day_two_percent_off_fails_with_error_and_blocks(tmp_path, moto_
 def test_an_estimated_day_warns(tmp_path, moto_server, ce_proxy, sample_warehouse):
     day = date(2026, 11, 12)
     warehouse, nat_bytes = warehouse_with_gold_day(tmp_path, sample_warehouse, day)
-    queue_results(moto_server, usage_response(day, [("NatGateway-Bytes", NAT_ACCOUNT, nat_bytes / GB * 0.9, 1.0)], estimated=True))
+    queue_results(
+        moto_server,
+        usage_response(
+            day, [("NatGateway-Bytes", NAT_ACCOUNT, nat_bytes / GB * 0.9, 1.0)], estimated=True
+        ),
+    )
     result = materialize(day, warehouse, ce_proxy)
     assert result.success  # a WARN does not block
     evaluation = check_of(result)
@@ -132,12 +165,16 @@ def test_an_estimated_day_warns(tmp_path, moto_server, ce_proxy, sample_warehous
     assert row["status"] == "WARN" and row["estimated"] is True
 
 
-def test_every_page_is_read_and_regional_nat_usage_counts(tmp_path, moto_server, ce_proxy, sample_warehouse):
+def test_every_page_is_read_and_regional_nat_usage_counts(
+    tmp_path, moto_server, ce_proxy, sample_warehouse
+):
     day = date(2026, 11, 13)
     warehouse, nat_bytes = warehouse_with_gold_day(tmp_path, sample_warehouse, day)
     first = usage_response(day, [("NatGateway-Bytes", NAT_ACCOUNT, nat_bytes / GB * 0.75, 1.0)])
     first["NextPageToken"] = "page-2"
-    second = usage_response(day, [("RegionalNatGateway-Bytes", NAT_ACCOUNT, nat_bytes / GB * 0.25, 0.3)])
+    second = usage_response(
+        day, [("RegionalNatGateway-Bytes", NAT_ACCOUNT, nat_bytes / GB * 0.25, 0.3)]
+    )
     queue_results(moto_server, first, second)
     result = materialize(day, warehouse, ce_proxy)
     assert result.success
@@ -152,7 +189,9 @@ def test_every_page_is_read_and_regional_nat_usage_counts(tmp_path, moto_server,
 def test_throttling_is_retried_with_backoff(tmp_path, moto_server, ce_proxy, sample_warehouse):
     day = date(2026, 11, 14)
     warehouse, nat_bytes = warehouse_with_gold_day(tmp_path, sample_warehouse, day)
-    queue_results(moto_server, usage_response(day, [("NatGateway-Bytes", NAT_ACCOUNT, nat_bytes / GB, 1.0)]))
+    queue_results(
+        moto_server, usage_response(day, [("NatGateway-Bytes", NAT_ACCOUNT, nat_bytes / GB, 1.0)])
+    )
     ce_proxy.throttle_next(2)
     result = materialize(day, warehouse, ce_proxy)
     assert result.success
@@ -161,7 +200,9 @@ def test_throttling_is_retried_with_backoff(tmp_path, moto_server, ce_proxy, sam
     assert reconciliation_row(warehouse, day)["status"] == "PASS"
 
 
-def test_throttling_beyond_the_retry_budget_fails_naming_the_service_and_day(tmp_path, ce_proxy, sample_warehouse):
+def test_throttling_beyond_the_retry_budget_fails_naming_the_service_and_day(
+    tmp_path, ce_proxy, sample_warehouse
+):
     day = date(2026, 11, 15)
     warehouse, _ = warehouse_with_gold_day(tmp_path, sample_warehouse, day)
     ce_proxy.throttle_next(10)
@@ -170,29 +211,46 @@ def test_throttling_beyond_the_retry_budget_fails_naming_the_service_and_day(tmp
     assert ce_proxy.cost_and_usage_calls == 3
     failure = next(e for e in result.all_events if e.is_step_failure)
     message = str(failure.step_failure_data.error)
-    assert "Cost Explorer GetCostAndUsage for 2026-11-15 (page 1) failed after 3 attempt(s)" in message
+    assert (
+        "Cost Explorer GetCostAndUsage for 2026-11-15 (page 1) failed after 3 attempt(s)" in message
+    )
     assert "LimitExceededException" in message
-    assert not warehouse.get().exists(REQUESTS_TABLE)  # not marked as asked: the next run asks again
+    assert not warehouse.get().exists(
+        REQUESTS_TABLE
+    )  # not marked as asked: the next run asks again
     ce_proxy.throttle_next(0)
 
 
-def test_a_final_day_is_asked_once_and_again_only_on_request(tmp_path, moto_server, ce_proxy, sample_warehouse):
+def test_a_final_day_is_asked_once_and_again_only_on_request(
+    tmp_path, moto_server, ce_proxy, sample_warehouse
+):
     day = date(2026, 11, 16)
     warehouse, nat_bytes = warehouse_with_gold_day(tmp_path, sample_warehouse, day)
-    queue_results(moto_server, usage_response(day, [("NatGateway-Bytes", NAT_ACCOUNT, nat_bytes / GB, 1.0)]))
+    queue_results(
+        moto_server, usage_response(day, [("NatGateway-Bytes", NAT_ACCOUNT, nat_bytes / GB, 1.0)])
+    )
     assert materialize(day, warehouse, ce_proxy).success
     assert materialize(day, warehouse, ce_proxy).success
     assert ce_proxy.cost_and_usage_calls == 1
     again = {"ops": {"cost_explorer_nat_usage": {"config": {"refetch": "always"}}}}
     assert materialize(day, warehouse, ce_proxy, run_config=again).success
     assert ce_proxy.cost_and_usage_calls == 2
-    assert warehouse.get().read_partition(REQUESTS_TABLE, "usage_date", day)["times_asked"].item() == 2
+    assert (
+        warehouse.get().read_partition(REQUESTS_TABLE, "usage_date", day)["times_asked"].item() == 2
+    )
 
 
-def test_an_estimated_day_is_asked_again_until_final(tmp_path, moto_server, ce_proxy, sample_warehouse):
+def test_an_estimated_day_is_asked_again_until_final(
+    tmp_path, moto_server, ce_proxy, sample_warehouse
+):
     day = date(2026, 11, 17)
     warehouse, nat_bytes = warehouse_with_gold_day(tmp_path, sample_warehouse, day)
-    queue_results(moto_server, usage_response(day, [("NatGateway-Bytes", NAT_ACCOUNT, nat_bytes / GB, 1.0)], estimated=True))
+    queue_results(
+        moto_server,
+        usage_response(
+            day, [("NatGateway-Bytes", NAT_ACCOUNT, nat_bytes / GB, 1.0)], estimated=True
+        ),
+    )
     assert materialize(day, warehouse, ce_proxy).success
     never = {"ops": {"cost_explorer_nat_usage": {"config": {"refetch": "never"}}}}
     assert materialize(day, warehouse, ce_proxy, run_config=never).success

@@ -55,9 +55,7 @@ def stored_final_day(tmp_path) -> CountingWarehouseResource:
         [(DAY, "999999999999", "us-east-1", "NatGateway-Bytes", 1.5, "GB", 0.0675, "USD", False)],
         schema=USAGE_SCHEMA,
         orient="row",
-    ).with_columns(
-        pl.lit(fetched_at).alias("fetched_at"), pl.lit("aws:test").alias("source")
-    )
+    ).with_columns(pl.lit(fetched_at).alias("fetched_at"), pl.lit("aws:test").alias("source"))
     store.write_partition(USAGE_TABLE, usage, "usage_date", DAY)
     request = {
         "usage_date": DAY,

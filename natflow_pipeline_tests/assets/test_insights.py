@@ -17,7 +17,10 @@ def test_insights_assets_are_in_the_code_location_and_grouped():
     assert INSIGHTS <= set(nodes)
     assert {nodes[k].group_name for k in INSIGHTS} == {"insights"}
     assert nodes["nat_dashboard"].partitions_def is None
-    assert nodes["top_talkers"].partitions_def is not None and nodes["endpoint_savings"].partitions_def is not None
+    assert (
+        nodes["top_talkers"].partitions_def is not None
+        and nodes["endpoint_savings"].partitions_def is not None
+    )
     assert "insights" in defs.resources
 
 
@@ -25,7 +28,11 @@ def test_daily_insight_tables_are_delta_partitioned_by_day(sample_warehouse):
     store = sample_warehouse.get()
     for table, schema in (("top_talkers", TALKERS_SCHEMA), ("endpoint_savings", SAVINGS_SCHEMA)):
         assert DeltaTable(store.table_uri(table)).metadata().partition_columns == ["usage_date"]
-        assert store.partition_values(table, "usage_date") == ["2026-11-01", "2026-11-02", "2026-11-03"]
+        assert store.partition_values(table, "usage_date") == [
+            "2026-11-01",
+            "2026-11-02",
+            "2026-11-03",
+        ]
         frame = store.scan(table).collect()
         assert {c: frame.schema[c] for c in schema} == schema
     per_day = store.scan("top_talkers").group_by("usage_date").len().collect()
@@ -33,7 +40,7 @@ def test_daily_insight_tables_are_delta_partitioned_by_day(sample_warehouse):
 
 
 def test_the_sample_run_wrote_the_dashboard_of_every_day(sample_warehouse):
-    page = (sample_warehouse.get().uri + "/reports/natflow-dashboard.html")
+    page = sample_warehouse.get().uri + "/reports/natflow-dashboard.html"
     text = open(page, encoding="utf-8").read()
     assert "2026-11-01 .. 2026-11-03" in text
     # the sample's Cost Explorer file matches its traffic: every day reconciles

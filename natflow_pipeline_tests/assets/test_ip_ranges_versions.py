@@ -9,7 +9,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from natflow_pipeline.assets.reference import IP_RANGES_TABLE, aws_ip_ranges, ip_ranges_token_for, ip_ranges_version
+from natflow_pipeline.assets.reference import (
+    IP_RANGES_TABLE,
+    aws_ip_ranges,
+    ip_ranges_token_for,
+    ip_ranges_version,
+)
 from natflow_pipeline.paths import DEFAULT_IP_RANGES
 from natflow_pipeline.resources.reference import IpRangesSource
 from natflow_pipeline.resources.warehouse import WarehouseResource
@@ -28,7 +33,12 @@ def served(file_server: FileServer) -> FileServer:  # noqa: F811
 
 
 def fetch(warehouse: WarehouseResource, url: str, **settings: object) -> dg.ExecuteInProcessResult:
-    source = IpRangesSource(url=url, retries=settings.pop("retries", 2), backoff_s=settings.pop("backoff_s", 0.01), **settings)
+    source = IpRangesSource(
+        url=url,
+        retries=settings.pop("retries", 2),
+        backoff_s=settings.pop("backoff_s", 0.01),
+        **settings,
+    )
     return dg.materialize([aws_ip_ranges], resources={"ip_ranges": source, "warehouse": warehouse})
 
 
@@ -46,7 +56,11 @@ def test_a_version_is_stored_once_per_sync_token(served, tmp_path):
     warehouse = WarehouseResource(uri=str(tmp_path / "wh"))
     first = metadata(fetch(warehouse, f"{served.url}/old.json"))
     assert first["source"] == f"{served.url}/old.json" and first["fetched_live"] is True
-    assert first["sync_token"] == OLD_TOKEN and first["new_version"] is True and first["prefixes"] == 8355 + 3479
+    assert (
+        first["sync_token"] == OLD_TOKEN
+        and first["new_version"] is True
+        and first["prefixes"] == 8355 + 3479
+    )
     version = warehouse.get().version(IP_RANGES_TABLE)
     again = metadata(fetch(warehouse, f"{served.url}/old.json"))
     assert again["new_version"] is False and again["versions_stored"] == 1
@@ -57,7 +71,9 @@ def test_a_new_sync_token_adds_a_version_and_each_day_uses_the_one_in_force(serv
     warehouse = WarehouseResource(uri=str(tmp_path / "wh"))
     fetch(warehouse, f"{served.url}/old.json")
     newer = metadata(fetch(warehouse, f"{served.url}/ip-ranges.json"))
-    assert newer["sync_token"] == NEW_TOKEN and newer["new_version"] and newer["versions_stored"] == 2
+    assert (
+        newer["sync_token"] == NEW_TOKEN and newer["new_version"] and newer["versions_stored"] == 2
+    )
     store = warehouse.get()
     assert store.partition_values(IP_RANGES_TABLE, "sync_token") == [OLD_TOKEN, NEW_TOKEN]
     # old createDate 2025-01-15 01:13, new 2026-08-22 15:17 (UTC)
@@ -83,7 +99,9 @@ def test_unreachable_with_nothing_stored_uses_the_bundled_snapshot_and_warns(ser
     result = fetch(WarehouseResource(uri=str(tmp_path / "wh")), f"{served.url}/old.json", retries=2)
     meta = metadata(result)
     assert result.success
-    assert meta["fetched_live"] is False and meta["source"] == f"fallback:bundled {DEFAULT_IP_RANGES}"
+    assert (
+        meta["fetched_live"] is False and meta["source"] == f"fallback:bundled {DEFAULT_IP_RANGES}"
+    )
     assert "HTTP 503" in meta["fetch_error"] and meta["sync_token"] == NEW_TOKEN
     assert len(served.requests) == 3  # the first try and two retries
     check = live_check(result)
@@ -97,22 +115,36 @@ def test_unreachable_uses_the_newest_stored_version(served, tmp_path):
     served.reset()
     result = fetch(warehouse, f"{served.url}/gone.json")  # 404
     meta = metadata(result)
-    assert meta["source"] == f"fallback:stored syncToken {OLD_TOKEN}" and meta["sync_token"] == OLD_TOKEN
+    assert (
+        meta["source"] == f"fallback:stored syncToken {OLD_TOKEN}"
+        and meta["sync_token"] == OLD_TOKEN
+    )
     assert "HTTP 404" in meta["fetch_error"] and meta["new_version"] is False
-    assert live_check(result).severity == dg.AssetCheckSeverity.WARN and not live_check(result).passed
+    assert (
+        live_check(result).severity == dg.AssetCheckSeverity.WARN and not live_check(result).passed
+    )
 
 
 def test_a_server_that_does_not_listen_is_unreachable(tmp_path):
     from natflow_pipeline_tests.services.processes import free_port
 
-    result = fetch(WarehouseResource(uri=str(tmp_path / "wh")), f"http://127.0.0.1:{free_port()}/ip-ranges.json", retries=1)
+    result = fetch(
+        WarehouseResource(uri=str(tmp_path / "wh")),
+        f"http://127.0.0.1:{free_port()}/ip-ranges.json",
+        retries=1,
+    )
     meta = metadata(result)
     assert meta["fetched_live"] is False and "ConnectionError" in meta["fetch_error"]
 
 
 def test_a_stalled_server_times_out(served, tmp_path):
     served.delay_s = 1.0
-    result = fetch(WarehouseResource(uri=str(tmp_path / "wh")), f"{served.url}/old.json", retries=0, timeout_s=0.2)
+    result = fetch(
+        WarehouseResource(uri=str(tmp_path / "wh")),
+        f"{served.url}/old.json",
+        retries=0,
+        timeout_s=0.2,
+    )
     meta = metadata(result)
     assert meta["fetched_live"] is False and "Timeout" in meta["fetch_error"]
 
@@ -121,9 +153,18 @@ def test_a_stalled_server_times_out(served, tmp_path):
     ("body", "says"),
     [
         (b"<html>maintenance</html>", "not JSON"),
-        (b'{"createDate": "2026-08-22-15-17-05", "prefixes": [], "ipv6_prefixes": []}', "syncToken"),
-        (b'{"syncToken": "1", "createDate": "yesterday", "prefixes": [], "ipv6_prefixes": []}', "createDate"),
-        (b'{"syncToken": "1", "createDate": "2026-08-22-15-17-05", "prefixes": [{"ip_prefix": "1.2.3.0/24"}], "ipv6_prefixes": []}', "lacks"),
+        (
+            b'{"createDate": "2026-08-22-15-17-05", "prefixes": [], "ipv6_prefixes": []}',
+            "syncToken",
+        ),
+        (
+            b'{"syncToken": "1", "createDate": "yesterday", "prefixes": [], "ipv6_prefixes": []}',
+            "createDate",
+        ),
+        (
+            b'{"syncToken": "1", "createDate": "2026-08-22-15-17-05", "prefixes": [{"ip_prefix": "1.2.3.0/24"}], "ipv6_prefixes": []}',
+            "lacks",
+        ),
     ],
 )
 def test_an_invalid_document_fails_and_stores_nothing(served, tmp_path, body, says):
@@ -137,7 +178,11 @@ def test_an_invalid_document_fails_and_stores_nothing(served, tmp_path, body, sa
 
 def test_a_local_path_is_read_without_http(tmp_path):
     meta = metadata(fetch(WarehouseResource(uri=str(tmp_path / "wh")), str(OLD)))
-    assert meta["source"] == f"file:{OLD}" and meta["fetched_live"] is True and meta["sync_token"] == OLD_TOKEN
+    assert (
+        meta["source"] == f"file:{OLD}"
+        and meta["fetched_live"] is True
+        and meta["sync_token"] == OLD_TOKEN
+    )
 
 
 def test_the_code_location_reads_the_bundled_file_unless_a_url_is_set(monkeypatch):

@@ -39,7 +39,9 @@ def company() -> dict[str, list[dict]]:
         tenant = p["tenant"]["name"] if p["tenant"] else None
         p["custom_fields"]["team"] = f"cf-{tenant}" if tenant else None
         p["tags"] = [{"name": f"team:{tenant}"}] if tenant else []
-        if p["prefix"] == "10.40.3.0/24":  # unowned in NetBox's tenancy, owned by SRE in tags and fields
+        if (
+            p["prefix"] == "10.40.3.0/24"
+        ):  # unowned in NetBox's tenancy, owned by SRE in tags and fields
             p["tags"] = [{"name": "env:prod"}, {"name": "team:sre"}]
             p["custom_fields"]["team"] = "cf-sre"
     address = next(a for a in export["ip_addresses"] if a["address"].startswith("10.10.1.50/"))
@@ -71,14 +73,18 @@ def loaded(netbox: NetBox, tmp_path_factory: pytest.TempPathFactory) -> tuple[Ne
 
 
 def from_netbox(netbox: NetBox, **settings: object) -> pl.DataFrame:
-    return NetBoxSource(url=netbox.url, token=settings.pop("token", netbox.token), **settings).snapshot()[0]
+    return NetBoxSource(
+        url=netbox.url, token=settings.pop("token", netbox.token), **settings
+    ).snapshot()[0]
 
 
 def from_file(path: Path, **settings: object) -> pl.DataFrame:
     return IpamSource(export_path=str(path), **settings).snapshot()[0]
 
 
-def filtered_export(path: Path, tmp_path: Path, keep_prefix=lambda p: True, keep_address=lambda a: True) -> Path:
+def filtered_export(
+    path: Path, tmp_path: Path, keep_prefix=lambda p: True, keep_address=lambda a: True
+) -> Path:
     export = json.loads(path.read_text())
     export["prefixes"] = [p for p in export["prefixes"] if keep_prefix(p)]
     export["ip_addresses"] = [a for a in export["ip_addresses"] if keep_address(a)]
@@ -87,7 +93,9 @@ def filtered_export(path: Path, tmp_path: Path, keep_prefix=lambda p: True, keep
     return out
 
 
-@pytest.mark.parametrize("team_source", ["tenant", "tenant_group", "custom_field:team", "tag:team:"])
+@pytest.mark.parametrize(
+    "team_source", ["tenant", "tenant_group", "custom_field:team", "tag:team:"]
+)
 @pytest.mark.parametrize("inherit", [True, False])
 def test_netbox_snapshot_equals_the_export_snapshot(loaded, team_source, inherit):
     netbox, path = loaded
@@ -102,12 +110,24 @@ def test_each_team_source_reads_its_own_attribute(loaded):
     def team_of(frame: pl.DataFrame, prefix: str) -> str | None:
         return frame.filter(pl.col("prefix") == prefix)["effective_team"].item()
 
-    by = {s: from_netbox(netbox, team_source=s) for s in ("tenant", "tenant_group", "custom_field:team", "tag:team:")}
-    assert [team_of(by[s], "10.10.2.0/24") for s in by] == ["checkout", "commerce", "cf-checkout", "checkout"]
+    by = {
+        s: from_netbox(netbox, team_source=s)
+        for s in ("tenant", "tenant_group", "custom_field:team", "tag:team:")
+    }
+    assert [team_of(by[s], "10.10.2.0/24") for s in by] == [
+        "checkout",
+        "commerce",
+        "cf-checkout",
+        "checkout",
+    ]
     assert [team_of(by[s], "10.40.3.0/24") for s in by] == [None, None, "cf-sre", "sre"]
-    address = by["tag:team:"].filter(pl.col("kind") == "ip_address", pl.col("prefix") == "10.10.1.50/32")
+    address = by["tag:team:"].filter(
+        pl.col("kind") == "ip_address", pl.col("prefix") == "10.10.1.50/32"
+    )
     assert address["team"].item() == "identity"  # the tag on the address object
-    accounts = by["tenant"].filter(pl.col("prefix") == "10.10.1.0/24")["effective_source_account_id"]
+    accounts = by["tenant"].filter(pl.col("prefix") == "10.10.1.0/24")[
+        "effective_source_account_id"
+    ]
     assert accounts.item() == "111111111111"  # the aws_account_id custom field, inherited
 
 
@@ -128,7 +148,9 @@ def test_small_pages_are_all_followed(loaded):
 
 def test_family_status_and_vrf_filters_select_what_netbox_holds(loaded, tmp_path):
     netbox, path = loaded
-    v6 = filtered_export(path, tmp_path, lambda p: ":" in p["prefix"], lambda a: ":" in a["address"])
+    v6 = filtered_export(
+        path, tmp_path, lambda p: ":" in p["prefix"], lambda a: ":" in a["address"]
+    )
     assert_frame_equal(from_netbox(netbox, families=[6]), from_file(v6))
     containers = filtered_export(path, tmp_path, lambda p: p["status"]["value"] == "container")
     assert_frame_equal(from_netbox(netbox, prefix_statuses=["container"]), from_file(containers))
@@ -157,7 +179,9 @@ def test_a_rejected_token_fails_naming_the_service_and_writes_no_snapshot(loaded
     assert store.partition_values(IPAM_TABLE, "snapshot_date") == [DAY]
 
 
-def test_the_pipeline_on_netbox_equals_the_pipeline_on_the_export(loaded, tmp_path, monkeypatch, ground_truth):
+def test_the_pipeline_on_netbox_equals_the_pipeline_on_the_export(
+    loaded, tmp_path, monkeypatch, ground_truth
+):
     netbox, path = loaded
     monkeypatch.setenv("NATFLOW_IPAM_SOURCE", "netbox")
     monkeypatch.setenv("NETBOX_URL", netbox.url)
@@ -167,7 +191,11 @@ def test_the_pipeline_on_netbox_equals_the_pipeline_on_the_export(loaded, tmp_pa
     materialize_days([DAY], {"warehouse": via_netbox, "ipam": ipam_from_env()})
     materialize_days([DAY], {"warehouse": via_file, "ipam": IpamSource(export_path=str(path))})
     day = date.fromisoformat(DAY)
-    for table, column in ((IPAM_TABLE, "snapshot_date"), (ATTRIBUTION_TABLE, "usage_date"), ("team_daily_costs", "usage_date")):
+    for table, column in (
+        (IPAM_TABLE, "snapshot_date"),
+        (ATTRIBUTION_TABLE, "usage_date"),
+        ("team_daily_costs", "usage_date"),
+    ):
         got, want = (w.get().read_partition(table, column, day) for w in (via_netbox, via_file))
         assert got.height > 0, table
         assert_frame_equal(got, want, check_row_order=False), table

@@ -14,12 +14,19 @@ from deltalake import DeltaTable
 from natflow_pipeline.assets.flow_logs import nat_flows
 from natflow_pipeline.costs import SCHEMA as COST_SCHEMA
 from natflow_pipeline.definitions import defs
-from natflow_pipeline.flowlogs.day import NatFlowStream
 from natflow_pipeline.demo import materialize_days, sample_days
+from natflow_pipeline.flowlogs.day import NatFlowStream
 from natflow_pipeline.resources.warehouse import WarehouseResource
 from natflow_pipeline.warehouse import Warehouse
 
-TABLES = ("nat_flows", "ipam_prefixes", "address_attribution", "team_daily_costs", "flow_log_files", "aws_ip_ranges")
+TABLES = (
+    "nat_flows",
+    "ipam_prefixes",
+    "address_attribution",
+    "team_daily_costs",
+    "flow_log_files",
+    "aws_ip_ranges",
+)
 TRUTH_KEYS = ["team", "source_account_id", "aws_service", "destination_class", "direction"]
 
 
@@ -29,15 +36,29 @@ def costs_of(warehouse: WarehouseResource, day: str) -> pl.DataFrame:
 
 @pytest.mark.parametrize("day", sample_days())
 def test_per_team_bytes_equal_the_ground_truth_exactly(sample_warehouse, ground_truth, day):
-    expected = pl.DataFrame(ground_truth["days"][day]["by_team"], schema={**{k: pl.String for k in TRUTH_KEYS}, "bytes": pl.Int64})
+    expected = pl.DataFrame(
+        ground_truth["days"][day]["by_team"],
+        schema={**{k: pl.String for k in TRUTH_KEYS}, "bytes": pl.Int64},
+    )
     got = costs_of(sample_warehouse, day).group_by(TRUTH_KEYS).agg(pl.col("bytes").sum())
-    assert got.sort(TRUTH_KEYS, nulls_last=True).equals(expected.select(got.columns).sort(TRUTH_KEYS, nulls_last=True))
+    assert got.sort(TRUTH_KEYS, nulls_last=True).equals(
+        expected.select(got.columns).sort(TRUTH_KEYS, nulls_last=True)
+    )
     assert got["bytes"].sum() == ground_truth["days"][day]["nat_bytes"]
 
 
 def test_every_team_of_the_sample_company_appears(sample_warehouse):
     teams = set(costs_of(sample_warehouse, sample_days()[0])["team"])
-    assert teams == {"payments", "checkout", "search", "ml-training", "data-platform", "identity", "observability", "unattributed"}
+    assert teams == {
+        "payments",
+        "checkout",
+        "search",
+        "ml-training",
+        "data-platform",
+        "identity",
+        "observability",
+        "unattributed",
+    }
 
 
 def test_gold_table_keeps_its_contract(sample_warehouse):
@@ -60,7 +81,9 @@ def test_cost_is_bytes_times_the_regions_price(sample_warehouse):
 def test_rows_are_accounted_for_per_file(sample_warehouse):
     files = sample_warehouse.get().scan("flow_log_files").collect()
     filtered = pl.col("rows_non_nat") + pl.col("rows_no_data") + pl.col("rows_other_day")
-    assert files.filter(pl.col("rows_read") != pl.col("rows_kept") + filtered + pl.col("rows_rejected")).is_empty()
+    assert files.filter(
+        pl.col("rows_read") != pl.col("rows_kept") + filtered + pl.col("rows_rejected")
+    ).is_empty()
     # each day reads 24 deliveries of its own folder + the next day's first one
     assert files.group_by("usage_date").len()["len"].to_list() == [25, 25, 25]
     for day in files.partition_by("usage_date"):
@@ -89,21 +112,34 @@ def test_materializing_a_day_again_leaves_every_table_identical(tmp_path):
     materialize_days(days[1:], {"warehouse": warehouse})
     after = {t: table_digest(warehouse, t) for t in TABLES}
     assert before == after
-    assert warehouse.get().scan("nat_flows").select(pl.col("usage_date").n_unique()).collect().item() == 2
+    assert (
+        warehouse.get().scan("nat_flows").select(pl.col("usage_date").n_unique()).collect().item()
+        == 2
+    )
 
 
 def test_polars_and_pandas_read_back_the_same_numbers(sample_warehouse):
     uri = sample_warehouse.get().table_uri("team_daily_costs")
-    by_polars = pl.read_delta(uri).group_by("usage_date", "team").agg(pl.col("bytes").sum(), pl.col("total_usd").sum())
+    by_polars = (
+        pl.read_delta(uri)
+        .group_by("usage_date", "team")
+        .agg(pl.col("bytes").sum(), pl.col("total_usd").sum())
+    )
     frame = DeltaTable(uri).to_pandas()
     by_pandas = frame.groupby(["usage_date", "team"], as_index=False)[["bytes", "total_usd"]].sum()
-    joined = by_polars.join(pl.from_pandas(by_pandas).with_columns(pl.col("usage_date").cast(pl.Date)), on=["usage_date", "team"], suffix="_pd")
+    joined = by_polars.join(
+        pl.from_pandas(by_pandas).with_columns(pl.col("usage_date").cast(pl.Date)),
+        on=["usage_date", "team"],
+        suffix="_pd",
+    )
     assert joined.height == by_polars.height == len(by_pandas)
     assert (joined["bytes"] == joined["bytes_pd"]).all()
     assert ((joined["total_usd"] - joined["total_usd_pd"]).abs() < 1e-9).all()
 
 
-def test_a_delta_write_that_fails_partway_surfaces_its_error_and_stops_the_reading_threads(tmp_path, monkeypatch):
+def test_a_delta_write_that_fails_partway_surfaces_its_error_and_stops_the_reading_threads(
+    tmp_path, monkeypatch
+):
     def fails_after_one_batch(self, table, batches, column, value):
         next(iter(batches))
         raise OSError("the store went away")
@@ -115,13 +151,21 @@ def test_a_delta_write_that_fails_partway_surfaces_its_error_and_stops_the_readi
         close(stream)
         closed.append(stream.closed_early)
         # gone now, not later when Dagster lets go of the exception and the stream with it
-        assert not [t for t in threading.enumerate() if t.name.startswith(("natflow-classify", "natflow-read"))]
+        assert not [
+            t
+            for t in threading.enumerate()
+            if t.name.startswith(("natflow-classify", "natflow-read"))
+        ]
 
     monkeypatch.setattr(Warehouse, "write_partition_stream", fails_after_one_batch)
     monkeypatch.setattr(NatFlowStream, "close", recorded_close)
     resources = {**defs.resources, "warehouse": WarehouseResource(uri=str(tmp_path / "wh"))}
-    result = dg.materialize([nat_flows], partition_key=sample_days()[0], resources=resources, raise_on_error=False)
+    result = dg.materialize(
+        [nat_flows], partition_key=sample_days()[0], resources=resources, raise_on_error=False
+    )
     assert not result.success
     (failure,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
-    assert "the store went away" in str(failure.step_failure_data.error)  # the write's error, not another
+    assert "the store went away" in str(
+        failure.step_failure_data.error
+    )  # the write's error, not another
     assert closed == [True]

@@ -15,7 +15,12 @@ import pytest
 from natflow_pipeline.assets import enrichment as enrichment_asset
 from natflow_pipeline.assets.enrichment import address_attribution
 from natflow_pipeline.assets.flow_logs import nat_flows
-from natflow_pipeline.assets.reference import IPAM_TABLE, aws_ip_ranges, ip_ranges_version, ipam_prefixes
+from natflow_pipeline.assets.reference import (
+    IPAM_TABLE,
+    aws_ip_ranges,
+    ip_ranges_version,
+    ipam_prefixes,
+)
 from natflow_pipeline.definitions import defs
 from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, INTERNAL_SIDE
 from natflow_pipeline.resources.reference import IpamSource, IpRangesSource, NetBoxSource
@@ -38,7 +43,12 @@ def write_export(path: Path, reassign: bool) -> Path:
     return path
 
 
-def run(assets: list[dg.AssetsDefinition], day: str | None, resources: dict[str, object], **kwargs: object) -> dg.ExecuteInProcessResult:
+def run(
+    assets: list[dg.AssetsDefinition],
+    day: str | None,
+    resources: dict[str, object],
+    **kwargs: object,
+) -> dg.ExecuteInProcessResult:
     base = {**defs.resources, **resources}
     return dg.materialize(assets, partition_key=day, resources=base, **kwargs)
 
@@ -66,7 +76,10 @@ def backfilled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     run([ipam_prefixes], DAY3, {**resources, "ipam": IpamSource(export_path=str(after))})
     too_early = run([address_attribution], DAY1, resources, raise_on_error=False)
     run([ipam_prefixes], DAY1, {**resources, "ipam": IpamSource(export_path=str(before))})
-    used = {day: enrichment_metadata(run([address_attribution], day, resources)) for day in (DAY1, DAY2, DAY3)}
+    used = {
+        day: enrichment_metadata(run([address_attribution], day, resources))
+        for day in (DAY1, DAY2, DAY3)
+    }
     return {"warehouse": warehouse, "too_early": too_early, "used": used}
 
 
@@ -85,14 +98,18 @@ def test_each_day_uses_its_own_snapshot_or_the_nearest_earlier(backfilled):
 def test_the_attribution_follows_the_snapshot_it_used(backfilled):
     warehouse = backfilled["warehouse"]
     assert teams_in_moved_subnet(warehouse, DAY1) == {"payments"}
-    assert teams_in_moved_subnet(warehouse, DAY2) == {"payments"}  # DAY1's snapshot: before the move
+    assert teams_in_moved_subnet(warehouse, DAY2) == {
+        "payments"
+    }  # DAY1's snapshot: before the move
     assert teams_in_moved_subnet(warehouse, DAY3) == {"checkout"}
     rows = warehouse.get().read_partition(ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(DAY2))
     assert rows.height > 0 and set(rows["ipam_snapshot_date"]) == {DAY1}
 
 
 def test_the_ip_ranges_version_in_force_is_reported(backfilled, tmp_path):
-    assert {meta["ip_ranges_sync_token_used"] for meta in backfilled["used"].values()} == {NEW_TOKEN}
+    assert {meta["ip_ranges_sync_token_used"] for meta in backfilled["used"].values()} == {
+        NEW_TOKEN
+    }
     # an older version stored later does not replace the one in force on these days
     warehouse = backfilled["warehouse"]
     run([aws_ip_ranges], None, {"warehouse": warehouse, "ip_ranges": IpRangesSource(url=str(OLD))})
@@ -105,7 +122,9 @@ def test_a_netbox_that_cannot_be_reached_fails_and_writes_no_snapshot(backfilled
     store = warehouse.get()
     version, days = store.version(IPAM_TABLE), store.partition_values(IPAM_TABLE, "snapshot_date")
     url = f"http://127.0.0.1:{free_port()}"
-    source = NetBoxSource(url=url, token="nbt_secretkey.secretsecret", retries=1, backoff_s=0.01, timeout_s=2)
+    source = NetBoxSource(
+        url=url, token="nbt_secretkey.secretsecret", retries=1, backoff_s=0.01, timeout_s=2
+    )
     with pytest.raises(dg.Failure) as failure:
         run([ipam_prefixes], DAY2, {"warehouse": warehouse, "ipam": source})
     message = str(failure.value)
@@ -115,7 +134,9 @@ def test_a_netbox_that_cannot_be_reached_fails_and_writes_no_snapshot(backfilled
     assert store.partition_values(IPAM_TABLE, "snapshot_date") == days == [DAY1, DAY3]
 
 
-def test_re_attributing_after_an_ipam_fix_matches_the_internal_side_again_and_keeps_the_external(tmp_path, monkeypatch):
+def test_re_attributing_after_an_ipam_fix_matches_the_internal_side_again_and_keeps_the_external(
+    tmp_path, monkeypatch
+):
     warehouse = WarehouseResource(uri=str(tmp_path / "wh"))
     versions_read: list[str] = []  # the stored ip-ranges versions the asset reads in full
 
@@ -124,22 +145,35 @@ def test_re_attributing_after_an_ipam_fix_matches_the_internal_side_again_and_ke
         return ip_ranges_version(store, sync_token)
 
     monkeypatch.setattr(enrichment_asset, "ip_ranges_version", recorded)
-    before, after = write_export(tmp_path / "before.json", False), write_export(tmp_path / "after.json", True)
+    before, after = (
+        write_export(tmp_path / "before.json", False),
+        write_export(tmp_path / "after.json", True),
+    )
     resources: dict[str, object] = {"warehouse": warehouse}
     run([aws_ip_ranges], None, resources)
     run([nat_flows], DAY1, resources)
     run([ipam_prefixes], DAY1, {**resources, "ipam": IpamSource(export_path=str(before))})
     first = enrichment_metadata(run([address_attribution], DAY1, resources))
-    stored = warehouse.get().read_partition(ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(DAY1))
-    assert first["external_answers_reused"] == 0 and teams_in_moved_subnet(warehouse, DAY1) == {"payments"}
+    stored = warehouse.get().read_partition(
+        ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(DAY1)
+    )
+    assert first["external_answers_reused"] == 0 and teams_in_moved_subnet(warehouse, DAY1) == {
+        "payments"
+    }
     assert versions_read == [first["ip_ranges_sync_token_used"]]
 
-    run([ipam_prefixes], DAY1, {**resources, "ipam": IpamSource(export_path=str(after))})  # the fix, same day
+    run(
+        [ipam_prefixes], DAY1, {**resources, "ipam": IpamSource(export_path=str(after))}
+    )  # the fix, same day
     again = enrichment_metadata(run([address_attribution], DAY1, resources))
-    fixed = warehouse.get().read_partition(ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(DAY1))
+    fixed = warehouse.get().read_partition(
+        ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(DAY1)
+    )
     assert teams_in_moved_subnet(warehouse, DAY1) == {"checkout"}
     assert again["external_answers_reused"] == first["external_addresses"] > 0
-    assert versions_read == [first["ip_ranges_sync_token_used"]]  # every answer reused: not read again
+    assert versions_read == [
+        first["ip_ranges_sync_token_used"]
+    ]  # every answer reused: not read again
     external = pl.col("side") != INTERNAL_SIDE
     assert fixed.filter(external).equals(stored.filter(external))
     assert fixed.select("side", "address").equals(stored.select("side", "address"))

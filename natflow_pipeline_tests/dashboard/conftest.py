@@ -17,10 +17,14 @@ from natflow_pipeline_tests.services.chromium import Browser, chromium_binary, s
 from natflow_pipeline_tests.services.processes import unavailable
 
 
-def render_dashboard(warehouse: WarehouseResource, run_config: dict | None = None) -> dg.ExecuteInProcessResult:
+def render_dashboard(
+    warehouse: WarehouseResource, run_config: dict | None = None
+) -> dg.ExecuteInProcessResult:
     """Materialize only the dashboard asset over an already materialized warehouse."""
     resources = {**defs.resources, "warehouse": warehouse}
-    return dg.materialize([nat_dashboard], resources=resources, run_config=run_config, raise_on_error=True)
+    return dg.materialize(
+        [nat_dashboard], resources=resources, run_config=run_config, raise_on_error=True
+    )
 
 
 def dashboard_path(result: dg.ExecuteInProcessResult) -> Path:
@@ -29,11 +33,17 @@ def dashboard_path(result: dg.ExecuteInProcessResult) -> Path:
 
 
 @pytest.fixture(scope="session")
-def reconciled_warehouse(sample_warehouse: WarehouseResource, tmp_path_factory: pytest.TempPathFactory) -> WarehouseResource:
+def reconciled_warehouse(
+    sample_warehouse: WarehouseResource, tmp_path_factory: pytest.TempPathFactory
+) -> WarehouseResource:
     """The sample warehouse, copied, with its reconciliation replaced by the clearly labelled test
     fixture (PASS, WARN, and a day left unreconciled)."""
     target = tmp_path_factory.mktemp("reconciled") / "warehouse"
-    shutil.copytree(sample_warehouse.uri, target, ignore=shutil.ignore_patterns("reports", "nat_cost_reconciliation"))
+    shutil.copytree(
+        sample_warehouse.uri,
+        target,
+        ignore=shutil.ignore_patterns("reports", "nat_cost_reconciliation"),
+    )
     warehouse = WarehouseResource(uri=str(target))
     write_reconciliation_fixture(warehouse.get())
     return warehouse
@@ -47,7 +57,9 @@ def reconciled_dashboard(reconciled_warehouse: WarehouseResource) -> Path:
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Browser]:
     if chromium_binary() is None:
-        unavailable("chromium is not installed; scripts/test.sh installs it (apt-get install -y chromium)")
+        unavailable(
+            "chromium is not installed; scripts/test.sh installs it (apt-get install -y chromium)"
+        )
     try:
         yield from start_chromium(tmp_path / "chromium-profile", tmp_path / "chromium.log")
     except (RuntimeError, OSError) as exc:

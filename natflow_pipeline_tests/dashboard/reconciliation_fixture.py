@@ -22,7 +22,9 @@ FIXTURE_DAYS: dict[str, tuple[float, bool, str]] = {
 }
 
 
-def write_reconciliation_fixture(store: Warehouse, days: dict[str, tuple[float, bool, str]] = FIXTURE_DAYS) -> pl.DataFrame:
+def write_reconciliation_fixture(
+    store: Warehouse, days: dict[str, tuple[float, bool, str]] = FIXTURE_DAYS
+) -> pl.DataFrame:
     written = []
     for day, (difference, estimated, status) in days.items():
         usage = (
@@ -38,6 +40,8 @@ def write_reconciliation_fixture(store: Warehouse, days: dict[str, tuple[float, 
                 pl.lit(2**30, dtype=pl.Int64).alias("billing_gb_bytes"),
             )
         )
-        store.write_partition("nat_cost_reconciliation", usage, "usage_date", date.fromisoformat(day))
+        store.write_partition(
+            "nat_cost_reconciliation", usage, "usage_date", date.fromisoformat(day)
+        )
         written.append(usage)
     return pl.concat(written)

@@ -24,7 +24,9 @@ def png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", header[16:24])
 
 
-def test_dashboard_renders_every_chart_without_script_errors(browser: Browser, reconciled_dashboard: Path, tmp_path: Path):
+def test_dashboard_renders_every_chart_without_script_errors(
+    browser: Browser, reconciled_dashboard: Path, tmp_path: Path
+):
     browser.open(reconciled_dashboard.as_uri())
     svgs = browser.evaluate(
         "Object.fromEntries(Array.from(document.querySelectorAll('div[id^=chart-]'))"
@@ -35,7 +37,10 @@ def test_dashboard_renders_every_chart_without_script_errors(browser: Browser, r
     # one stacked bar per team and day: 8 teams of the sample company x 3 days
     bars = browser.evaluate("document.querySelectorAll('#chart-team-cost .bars .point').length")
     assert bars == 8 * len(sample_days())
-    assert browser.evaluate("document.querySelectorAll('#chart-top-talkers .bars .point').length") == 20
+    assert (
+        browser.evaluate("document.querySelectorAll('#chart-top-talkers .bars .point').length")
+        == 20
+    )
     assert browser.report.exceptions == []
     assert browser.report.console_errors == []
     # works offline: the page fetched nothing but itself (plotly.js is inlined)
@@ -50,9 +55,13 @@ def test_dashboard_renders_every_chart_without_script_errors(browser: Browser, r
         shutil.copyfile(screenshot, ROOT / SCREENSHOT_TARGET)
 
 
-def test_dashboard_shows_each_days_reconciliation_status(browser: Browser, reconciled_dashboard: Path):
+def test_dashboard_shows_each_days_reconciliation_status(
+    browser: Browser, reconciled_dashboard: Path
+):
     browser.open(reconciled_dashboard.as_uri())
-    statuses = browser.evaluate("Array.from(document.querySelectorAll('.badge')).map(b => b.textContent)")
+    statuses = browser.evaluate(
+        "Array.from(document.querySelectorAll('.badge')).map(b => b.textContent)"
+    )
     # the fixture reconciles 2026-11-01 (PASS) and 2026-11-02 (WARN); 2026-11-03 is not reconciled
     assert statuses == ["PASS", "WARN", "not reconciled"]
     assert browser.report.exceptions == []
@@ -78,5 +87,8 @@ def test_interface_endpoint_savings_render_in_the_browser(browser: Browser, tmp_
     page.write_text(render(interface_dashboard()), encoding="utf-8")
     browser.open(page.as_uri())
     # three services, one team each: three bars, one of them negative (CODEBUILD below break-even)
-    assert browser.evaluate("document.querySelectorAll('#chart-endpoint-savings .bars .point').length") == 3
+    assert (
+        browser.evaluate("document.querySelectorAll('#chart-endpoint-savings .bars .point').length")
+        == 3
+    )
     assert browser.report.exceptions == [] and browser.report.console_errors == []

@@ -38,7 +38,11 @@ def test_range_is_inclusive_and_may_be_open_at_either_end(sample_warehouse):
     assert load(store, end=date(2026, 11, 2)).days == DAYS[:2]
     only = load(store, date(2026, 11, 2), date(2026, 11, 2))
     assert only.days == [date(2026, 11, 2)]
-    assert set(only.top_talkers["usage_date"]) == set(only.endpoint_savings["usage_date"]) == {date(2026, 11, 2)}
+    assert (
+        set(only.top_talkers["usage_date"])
+        == set(only.endpoint_savings["usage_date"])
+        == {date(2026, 11, 2)}
+    )
 
 
 def test_an_empty_or_reversed_range_is_an_error(sample_warehouse, tmp_path):
@@ -56,7 +60,9 @@ def test_unattributed_share_is_the_gold_tables_share(sample_warehouse):
     share = unattributed_share(costs)
     for day, bytes_share in share.select("usage_date", "bytes_share").iter_rows():
         of_day = costs.filter(pl.col("usage_date") == day)
-        expected = of_day.filter(pl.col("team") == "unattributed")["bytes"].sum() / of_day["bytes"].sum()
+        expected = (
+            of_day.filter(pl.col("team") == "unattributed")["bytes"].sum() / of_day["bytes"].sum()
+        )
         assert bytes_share == pytest.approx(expected)
         assert 0 < bytes_share < 0.1
 
@@ -83,13 +89,21 @@ def test_reconciled_days_show_their_status_and_the_rest_are_not_reconciled(recon
 
 def test_dashboard_asset_writes_the_range_it_was_asked_for(sample_warehouse, tmp_path):
     # a copy, so this render does not replace the session warehouse's own dashboard
-    shutil.copytree(sample_warehouse.uri, tmp_path / "warehouse", ignore=shutil.ignore_patterns("reports"))
+    shutil.copytree(
+        sample_warehouse.uri, tmp_path / "warehouse", ignore=shutil.ignore_patterns("reports")
+    )
     warehouse = WarehouseResource(uri=str(tmp_path / "warehouse"))
-    config = {"ops": {"nat_dashboard": {"config": {"start_date": "2026-11-02", "end_date": "2026-11-03"}}}}
+    config = {
+        "ops": {"nat_dashboard": {"config": {"start_date": "2026-11-02", "end_date": "2026-11-03"}}}
+    }
     result = render_dashboard(warehouse, config)
     (materialization,) = result.asset_materializations_for_node("nat_dashboard")
     metadata = {k: v.value for k, v in materialization.metadata.items()}
-    assert (metadata["first_day"], metadata["last_day"], metadata["days"]) == ("2026-11-02", "2026-11-03", 2)
+    assert (metadata["first_day"], metadata["last_day"], metadata["days"]) == (
+        "2026-11-02",
+        "2026-11-03",
+        2,
+    )
     assert metadata["reconciliation_table_present"] is True and metadata["days_not_reconciled"] == 0
     path = dashboard_path(result)
     assert str(path).startswith(warehouse.uri) and path.name == "natflow-dashboard.html"
@@ -110,6 +124,10 @@ def test_reports_can_go_to_a_configured_folder(sample_warehouse, tmp_path):
     from natflow_pipeline.definitions import defs
     from natflow_pipeline.resources.insights import InsightsResource
 
-    resources = {**defs.resources, "warehouse": sample_warehouse, "insights": InsightsResource(reports_uri=str(tmp_path / "reports"))}
+    resources = {
+        **defs.resources,
+        "warehouse": sample_warehouse,
+        "insights": InsightsResource(reports_uri=str(tmp_path / "reports")),
+    }
     result = dg.materialize([nat_dashboard], resources=resources)
     assert dashboard_path(result) == tmp_path / "reports" / "natflow-dashboard.html"

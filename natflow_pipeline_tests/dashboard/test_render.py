@@ -39,7 +39,11 @@ def test_interface_endpoints_render_with_their_verdict():
     by_service = {r["aws_service"]: r for r in data.endpoint_savings.iter_rows(named=True)}
     assert by_service["API_GATEWAY"]["recommended"] and not by_service["CODEBUILD"]["recommended"]
     page = render(data)
-    assert "API_GATEWAY (interface)" in page and "CODEBUILD (interface)" in page and "S3 (gateway)" in page
+    assert (
+        "API_GATEWAY (interface)" in page
+        and "CODEBUILD (interface)" in page
+        and "S3 (gateway)" in page
+    )
     assert "com.amazonaws.us-east-1.execute-api" in page
     assert "unverified" not in page  # us-east-1's price is the verified one
     assert "not reconciled" in page

@@ -35,16 +35,22 @@ def test_every_path_the_dockerfile_copies_from_the_context_exists(dockerfile):
     for copy in copies:
         *sources, _destination = [part for part in copy.split() if not part.startswith("--")]
         for source in sources:
-            assert (ROOT / source).exists(), f"deploy/Dockerfile copies {source}, which is not in the repository"
+            assert (ROOT / source).exists(), (
+                f"deploy/Dockerfile copies {source}, which is not in the repository"
+            )
 
 
 def test_the_image_installs_the_lock_without_dev_dependencies_and_with_the_k8s_extra(dockerfile):
     runs = " ".join(instructions(dockerfile, "RUN"))
     assert "uv sync --frozen --no-dev --extra k8s" in runs
-    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
     assert any(dep.startswith("dagster-k8s==") for dep in extras["k8s"])
     # the same uv as scripts/bootstrap.sh, so the lock is read the same way
-    pinned = re.search(r"UV_VERSION=(\S+)", (ROOT / "scripts" / "bootstrap.sh").read_text()).group(1)
+    pinned = re.search(r"UV_VERSION=(\S+)", (ROOT / "scripts" / "bootstrap.sh").read_text()).group(
+        1
+    )
     assert f'"uv=={pinned}"' in runs
     froms = instructions(dockerfile, "FROM")
     assert all(f.startswith("python:3.11-slim") for f in froms), froms
@@ -54,7 +60,10 @@ def test_the_image_command_serves_the_code_location_module(dockerfile):
     command = yaml.safe_load(instructions(dockerfile, "CMD")[0])
     module = command[command.index("-m") + 1]
     assert command[:3] == ["dagster", "code-server", "start"]
-    assert module == tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["dagster"]["module_name"]
+    assert (
+        module
+        == tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["dagster"]["module_name"]
+    )
     assert hasattr(importlib.import_module(module), "defs")
 
 

@@ -75,9 +75,13 @@ class Delivery:
 
     def name(self) -> str:
         stamp = f"{self.delivered_at:%Y%m%dT%H%MZ}"
-        digest = hashlib.sha256(f"{self.account}{self.region}{self.flow_log_id}{stamp}".encode()).hexdigest()[:8]
+        digest = hashlib.sha256(
+            f"{self.account}{self.region}{self.flow_log_id}{stamp}".encode()
+        ).hexdigest()[:8]
         suffix = "log.parquet" if self.fmt == "parquet" else "log.gz"
-        return f"{self.account}_vpcflowlogs_{self.region}_{self.flow_log_id}_{stamp}_{digest}.{suffix}"
+        return (
+            f"{self.account}_vpcflowlogs_{self.region}_{self.flow_log_id}_{stamp}_{digest}.{suffix}"
+        )
 
     def key(self, prefix: str = "") -> str:
         t = self.delivered_at
@@ -87,7 +91,9 @@ class Delivery:
                 f"year={t:%Y}/month={t:%m}/day={t:%d}/" + (f"hour={t:%H}/" if self.hourly else "")
             )
         else:
-            folder = f"AWSLogs/{self.account}/vpcflowlogs/{self.region}/{t:%Y/%m/%d}/" + (f"{t:%H}/" if self.hourly else "")
+            folder = f"AWSLogs/{self.account}/vpcflowlogs/{self.region}/{t:%Y/%m/%d}/" + (
+                f"{t:%H}/" if self.hourly else ""
+            )
         return f"{prefix.strip('/')}/{folder}{self.name()}".lstrip("/")
 
     def connection(self, start: int, up: int, down: int, client: str, server: str) -> None:
@@ -104,9 +110,20 @@ class Delivery:
                 self.nat_bytes_by_day[datetime.fromtimestamp(start, timezone.utc).date()] += nbytes
 
     def no_data(self, start: int) -> None:
-        self.records.append({"version": 5, "account_id": self.account, "interface_id": "eni-0nat", "start": start, "end": start + 60, "log_status": "NODATA"})
+        self.records.append(
+            {
+                "version": 5,
+                "account_id": self.account,
+                "interface_id": "eni-0nat",
+                "start": start,
+                "end": start + 60,
+                "log_status": "NODATA",
+            }
+        )
 
-    def _record(self, start: int, src: str, dst: str, pkt_src: str, pkt_dst: str, nbytes: int) -> dict[str, object]:
+    def _record(
+        self, start: int, src: str, dst: str, pkt_src: str, pkt_dst: str, nbytes: int
+    ) -> dict[str, object]:
         return {
             "version": 5,
             "account_id": self.account,
@@ -133,7 +150,10 @@ class Delivery:
 
     def body(self) -> bytes:
         if self.fmt == "parquet":
-            columns = {name: pa.array([r.get(name) for r in self.records], type=t) for name, t in PARQUET_TYPES.items()}
+            columns = {
+                name: pa.array([r.get(name) for r in self.records], type=t)
+                for name, t in PARQUET_TYPES.items()
+            }
             sink = io.BytesIO()
             pq.write_table(pa.table(columns), sink)
             return sink.getvalue()

@@ -34,7 +34,9 @@ GOOD = text_file(HEADER, GOOD_LINE)
 
 
 def good_delivery() -> Delivery:
-    d = Delivery(ACCOUNT, "us-east-1", "fl-0good", datetime(2026, 11, 2, 10, 5, tzinfo=timezone.utc))
+    d = Delivery(
+        ACCOUNT, "us-east-1", "fl-0good", datetime(2026, 11, 2, 10, 5, tzinfo=timezone.utc)
+    )
     d.connection(T, 1_000, 20_000, "10.1.0.5", "52.216.1.10")
     return d
 
@@ -80,7 +82,12 @@ MIXED_REJECTED = {
 # ---- unit level: read_day on objects in memory ---------------------------------------------
 
 
-def read(files: dict[str, bytes], tmp_path: Path, on_unreadable: str = "fail", listing: list[str] | None = None):
+def read(
+    files: dict[str, bytes],
+    tmp_path: Path,
+    on_unreadable: str = "fail",
+    listing: list[str] | None = None,
+):
     objects = [parse_key(key, len(files[key])) for key in (listing or list(files))]
     day = read_day(objects, files.__getitem__, DAY, on_unreadable=on_unreadable)
     day.nat_flows.collect()  # the day is read as its NAT rows are consumed
@@ -100,18 +107,25 @@ def test_unreadable_file_fails_naming_file_and_line(tmp_path, code):
 @pytest.mark.parametrize("code", list(UNREADABLE))
 def test_unreadable_file_is_counted_as_a_rejected_file_when_told_to_skip(tmp_path, code):
     good = good_delivery()
-    day = read({good.key(): good.body(), bad_key(): UNREADABLE[code][0]}, tmp_path, on_unreadable="skip")
+    day = read(
+        {good.key(): good.body(), bad_key(): UNREADABLE[code][0]}, tmp_path, on_unreadable="skip"
+    )
     totals = day.totals()
     assert (totals["files_read"], totals["files_rejected"], totals["files_duplicate"]) == (1, 1, 0)
     assert day.files_rejected_by_reason == {code: 1}
     assert totals["rows_read"] == 4 and totals["rows_kept"] == 2 and day.balanced()
     rejected_file = day.files.filter(pl.col("status") == "rejected").row(0, named=True)
-    assert rejected_file["file"] == bad_key() and rejected_file["error"].startswith(f"{code}: {bad_key()}")
+    assert rejected_file["file"] == bad_key() and rejected_file["error"].startswith(
+        f"{code}: {bad_key()}"
+    )
     assert day.rejected_sample.select("file", "reason").rows() == [(bad_key(), f"file:{code}")]
 
 
 def test_header_without_pkt_addresses_fails_naming_file_and_fields_even_when_skipping(tmp_path):
-    with pytest.raises(MissingNatFieldsError, match=r", line 1: header lacks pkt-srcaddr, pkt-dstaddr: the NAT logic needs") as err:
+    with pytest.raises(
+        MissingNatFieldsError,
+        match=r", line 1: header lacks pkt-srcaddr, pkt-dstaddr: the NAT logic needs",
+    ) as err:
         read({bad_key(): NO_PKT_FIELDS}, tmp_path, on_unreadable="skip")
     assert err.value.path == bad_key()
 
@@ -119,16 +133,32 @@ def test_header_without_pkt_addresses_fails_naming_file_and_fields_even_when_ski
 def test_bad_lines_are_rejected_counted_and_sampled_with_file_line_and_reason(tmp_path):
     day = read({bad_key(): MIXED}, tmp_path)
     totals = day.totals()
-    assert (totals["rows_read"], totals["rows_kept"], totals["rows_non_nat"], totals["rows_rejected"]) == (8, 1, 1, 6)
-    assert day.rejected_by_reason == {"not_an_address:pkt_dstaddr": 1, "not_an_address:srcaddr": 1, "not_an_integer:bytes": 2, "wrong_field_count": 2}
+    assert (
+        totals["rows_read"],
+        totals["rows_kept"],
+        totals["rows_non_nat"],
+        totals["rows_rejected"],
+    ) == (8, 1, 1, 6)
+    assert day.rejected_by_reason == {
+        "not_an_address:pkt_dstaddr": 1,
+        "not_an_address:srcaddr": 1,
+        "not_an_integer:bytes": 2,
+        "wrong_field_count": 2,
+    }
     assert dict(day.rejected_sample.select("line", "reason").rows()) == MIXED_REJECTED
     assert set(day.rejected_sample["file"]) == {bad_key()}
-    assert day.rejected_sample.filter(pl.col("line") == 6)["detail"].item() == "bytes is not an integer: lots"
+    assert (
+        day.rejected_sample.filter(pl.col("line") == 6)["detail"].item()
+        == "bytes is not an integer: lots"
+    )
     assert day.balanced()
 
 
 def test_every_rejected_line_is_counted_but_only_a_sample_is_kept(tmp_path):
-    bad = [f"5 10.1.0.5 10.200.0.10 10.1.0.5 52.216.1.10 x{i} {T}" for i in range(REJECTED_SAMPLE_SIZE + 200)]
+    bad = [
+        f"5 10.1.0.5 10.200.0.10 10.1.0.5 52.216.1.10 x{i} {T}"
+        for i in range(REJECTED_SAMPLE_SIZE + 200)
+    ]
     day = read({bad_key(): text_file(HEADER, GOOD_LINE, *bad)}, tmp_path)
     assert day.totals()["rows_rejected"] == REJECTED_SAMPLE_SIZE + 200
     assert day.rejected_sample.height == REJECTED_SAMPLE_SIZE
@@ -139,7 +169,12 @@ def test_the_same_object_listed_twice_is_read_once_and_shown_as_a_duplicate(tmp_
     good = good_delivery()
     day = read({good.key(): good.body()}, tmp_path, listing=[good.key(), good.key()])
     totals = day.totals()
-    assert (totals["files_read"], totals["files_duplicate"], totals["rows_read"], totals["nat_bytes"]) == (1, 1, 4, 21_000)
+    assert (
+        totals["files_read"],
+        totals["files_duplicate"],
+        totals["rows_read"],
+        totals["nat_bytes"],
+    ) == (1, 1, 4, 21_000)
     duplicate = day.files.filter(pl.col("status") == "duplicate").row(0, named=True)
     assert duplicate["duplicate_of"] == good.key() and duplicate["rows_read"] == 0
     assert day.nat_flows.collect().height == 2
@@ -157,7 +192,9 @@ def test_the_same_delivery_under_both_layouts_is_read_once(tmp_path):
 # ---- asset level: dagster.materialize on a local folder -------------------------------------
 
 
-def materialize(root: Path, tmp_path: Path, on_unreadable: str = "fail") -> tuple[dg.ExecuteInProcessResult, WarehouseResource]:
+def materialize(
+    root: Path, tmp_path: Path, on_unreadable: str = "fail"
+) -> tuple[dg.ExecuteInProcessResult, WarehouseResource]:
     warehouse = WarehouseResource(uri=str(tmp_path / "warehouse"))
     source = FlowLogSource(uri=str(root), on_unreadable_file=on_unreadable)
     with dg.instance_for_test() as instance:
@@ -190,7 +227,9 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
 @pytest.mark.parametrize("code", [*UNREADABLE, "missing_nat_fields"])
 def test_materializing_a_day_with_an_unreadable_file_fails_naming_it(tmp_path, code):
     root = tmp_path / "flowlogs"
-    raw, message, line = UNREADABLE.get(code, (NO_PKT_FIELDS, "header lacks pkt-srcaddr, pkt-dstaddr", 1))
+    raw, message, line = UNREADABLE.get(
+        code, (NO_PKT_FIELDS, "header lacks pkt-srcaddr, pkt-dstaddr", 1)
+    )
     write(root, {good_delivery().key(): good_delivery().body(), bad_key(): raw})
     result, warehouse = materialize(root, tmp_path)
     assert not result.success
@@ -224,9 +263,19 @@ def test_materializing_bad_lines_rejects_counts_and_stores_them(tmp_path):
     result, warehouse = materialize(root, tmp_path)
     assert result.success
     meta = metadata(result)
-    assert (meta["rows_read"], meta["rows_kept"], meta["rows_filtered"], meta["rows_rejected"]) == (12, 3, 3, 6)
+    assert (meta["rows_read"], meta["rows_kept"], meta["rows_filtered"], meta["rows_rejected"]) == (
+        12,
+        3,
+        3,
+        6,
+    )
     assert meta["rows_identity"] == "read 12 = kept 3 + filtered 3 + rejected 6"
-    assert meta["rejected_by_reason"] == {"not_an_address:pkt_dstaddr": 1, "not_an_address:srcaddr": 1, "not_an_integer:bytes": 2, "wrong_field_count": 2}
+    assert meta["rejected_by_reason"] == {
+        "not_an_address:pkt_dstaddr": 1,
+        "not_an_address:srcaddr": 1,
+        "not_an_integer:bytes": 2,
+        "wrong_field_count": 2,
+    }
     assert meta["nat_bytes"] == 21_000 + 100
     checks = result.get_asset_check_evaluations()
     assert [(c.check_name, c.passed) for c in checks] == [("rows_accounted_for", True)]
@@ -249,7 +298,9 @@ def test_materializing_a_delivery_listed_twice_reads_it_once(tmp_path):
 
 
 @pytest.mark.parametrize("suffix", ["log.gz", "log.parquet"])
-def test_a_well_formed_file_with_a_bad_address_is_found_by_the_batch_check_and_only_that_line_rejected(tmp_path, suffix):
+def test_a_well_formed_file_with_a_bad_address_is_found_by_the_batch_check_and_only_that_line_rejected(
+    tmp_path, suffix
+):
     """Fast-path files are checked for addresses once per batch; only the file holding a bad one is
     re-read to name its line, and the other files of the batch are untouched."""
     good = good_delivery()
@@ -257,13 +308,21 @@ def test_a_well_formed_file_with_a_bad_address_is_found_by_the_batch_check_and_o
     if suffix == "log.parquet":
         import io
 
-        frame = pl.DataFrame([line.split(" ") for line in lines], schema=[f.replace("-", "_") for f in HEADER.split()], orient="row")
+        frame = pl.DataFrame(
+            [line.split(" ") for line in lines],
+            schema=[f.replace("-", "_") for f in HEADER.split()],
+            orient="row",
+        )
         sink = io.BytesIO()
         frame.with_columns(pl.col("version", "bytes", "start").cast(pl.Int64)).write_parquet(sink)
         body = sink.getvalue()
     else:
         body = text_file(HEADER, *lines)
     day = read({good.key(): good.body(), bad_key(suffix=suffix): body}, tmp_path)
-    line = 2 if suffix == "log.parquet" else 3  # a Parquet row's number stands in for its line (no header)
-    assert day.rejected_sample.select("file", "line", "reason").rows() == [(bad_key(suffix=suffix), line, "not_an_address:pkt_dstaddr")]
+    line = (
+        2 if suffix == "log.parquet" else 3
+    )  # a Parquet row's number stands in for its line (no header)
+    assert day.rejected_sample.select("file", "line", "reason").rows() == [
+        (bad_key(suffix=suffix), line, "not_an_address:pkt_dstaddr")
+    ]
     assert day.totals()["rows_kept"] == 2 + 2 and day.balanced()

@@ -77,7 +77,9 @@ def test_closing_a_partly_read_day_stops_its_threads_and_its_reads_ahead():
     assert next(batches).height
     assert [t for t in threading.enumerate() if t.name == "natflow-classify"]
     day.nat_flows.close()  # as the nat_flows asset does when its Delta write fails partway
-    assert not [t for t in threading.enumerate() if t.name.startswith(("natflow-classify", "natflow-read"))]
+    assert not [
+        t for t in threading.enumerate() if t.name.startswith(("natflow-classify", "natflow-read"))
+    ]
     assert len(fetched) < len(objects) // 2  # the queued reads were cancelled, not waited for
     with pytest.raises(RuntimeError, match="closed before being read in full"):
         day.totals()  # partial counts are never passed off as the day's

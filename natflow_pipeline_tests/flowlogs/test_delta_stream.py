@@ -18,8 +18,12 @@ D1, D2 = date(2026, 11, 1), date(2026, 11, 2)
 
 
 def stream(day: date, values: range, batch: int = 3) -> pa.RecordBatchReader:
-    frame = pl.DataFrame({"usage_date": [day] * len(values), "n": list(values), "s": [f"v{v}" for v in values]})
-    return pa.RecordBatchReader.from_batches(frame.to_arrow().schema, frame.to_arrow().to_batches(max_chunksize=batch))
+    frame = pl.DataFrame(
+        {"usage_date": [day] * len(values), "n": list(values), "s": [f"v{v}" for v in values]}
+    )
+    return pa.RecordBatchReader.from_batches(
+        frame.to_arrow().schema, frame.to_arrow().to_batches(max_chunksize=batch)
+    )
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -30,7 +34,9 @@ def store(request, tmp_path, monkeypatch):
     endpoint = request.getfixturevalue("moto_server")
     bucket = f"natflow-stream-{tmp_path.name.lower().replace('_', '-')[-30:]}"
     boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=bucket)
-    return WarehouseResource(uri=f"s3://{bucket}/wh", s3_endpoint_url=endpoint, s3_region="us-east-1").get()
+    return WarehouseResource(
+        uri=f"s3://{bucket}/wh", s3_endpoint_url=endpoint, s3_region="us-east-1"
+    ).get()
 
 
 def test_streamed_partition_replaces_exactly_its_day_in_one_commit(store):

@@ -7,13 +7,24 @@ from datetime import date
 import polars as pl
 
 from natflow_pipeline.addresses import address_keys
-from natflow_pipeline.flowlogs.nat import KEPT, NO_DATA, NON_NAT, OTHER_DAY, classify, day_bounds, internal_addresses, orient
+from natflow_pipeline.flowlogs.nat import (
+    KEPT,
+    NO_DATA,
+    NON_NAT,
+    OTHER_DAY,
+    classify,
+    day_bounds,
+    internal_addresses,
+    orient,
+)
 from natflow_pipeline.flowlogs.reader import parse_text
 from natflow_pipeline_tests.conftest import AWS_EXAMPLES
 
 
 def test_aws_nat_gateway_example_keeps_exactly_its_two_client_side_records():
-    rows = parse_text((AWS_EXAMPLES / "nat-gateway-eni.log").read_bytes(), "nat-gateway-eni.log").rows
+    rows = parse_text(
+        (AWS_EXAMPLES / "nat-gateway-eni.log").read_bytes(), "nat-gateway-eni.log"
+    ).rows
     classified = classify(rows, None)
     assert classified["outcome"].to_list() == [KEPT, NON_NAT, NON_NAT, KEPT]
     kept = orient(classified.filter(pl.col("outcome") == KEPT))
@@ -41,7 +52,12 @@ def test_rows_are_placed_by_the_day_of_their_start():
             "log_status": ["OK"] * 4,
         }
     )
-    assert classify(frame, date(2026, 11, 2))["outcome"].to_list() == [OTHER_DAY, KEPT, KEPT, OTHER_DAY]
+    assert classify(frame, date(2026, 11, 2))["outcome"].to_list() == [
+        OTHER_DAY,
+        KEPT,
+        KEPT,
+        OTHER_DAY,
+    ]
 
 
 def test_nodata_and_rows_without_addresses_are_filtered_as_no_data():
@@ -86,6 +102,18 @@ def test_orienting_with_the_internal_addresses_known_equals_keying_the_rows():
     )
     distinct = pl.concat([frame[c] for c in frame.columns]).unique().drop_nulls()
     internal = internal_addresses(distinct, address_keys(distinct))
-    assert sorted(internal.to_list()) == ["10.0.0.220", "10.0.1.5", "100.64.0.1", "172.31.9.9", "fd00::1"]
+    assert sorted(internal.to_list()) == [
+        "10.0.0.220",
+        "10.0.1.5",
+        "100.64.0.1",
+        "172.31.9.9",
+        "fd00::1",
+    ]
     assert orient(frame, internal=internal).equals(orient(frame))
-    assert orient(frame)["direction"].to_list() == ["egress", "ingress", "egress", "ingress", "egress"]
+    assert orient(frame)["direction"].to_list() == [
+        "egress",
+        "ingress",
+        "egress",
+        "ingress",
+        "egress",
+    ]

@@ -8,7 +8,13 @@ import io
 import polars as pl
 import pytest
 
-from natflow_pipeline.flowlogs.reader import FlowLogFileError, decompress, parse_parquet, parse_text, read_delivery
+from natflow_pipeline.flowlogs.reader import (
+    FlowLogFileError,
+    decompress,
+    parse_parquet,
+    parse_text,
+    read_delivery,
+)
 from natflow_pipeline_tests.conftest import AWS_EXAMPLES
 
 
@@ -41,8 +47,12 @@ def test_default_v2_examples_parse_field_by_field():
     statuses = parsed.rows["log_status"].to_list()
     assert statuses.count("NODATA") == 1 and statuses.count("SKIPDATA") == 1
     no_data = parsed.rows.filter(pl.col("log_status") == "NODATA").row(0, named=True)
-    assert no_data["srcaddr"] is None and no_data["bytes"] is None and no_data["start"] == 1431280876
-    assert parsed.rows.filter(pl.col("srcaddr").str.contains(":"))["srcaddr"].to_list() == ["2001:db8:1234:a100:8d6e:3477:df66:f105"]
+    assert (
+        no_data["srcaddr"] is None and no_data["bytes"] is None and no_data["start"] == 1431280876
+    )
+    assert parsed.rows.filter(pl.col("srcaddr").str.contains(":"))["srcaddr"].to_list() == [
+        "2001:db8:1234:a100:8d6e:3477:df66:f105"
+    ]
 
 
 def test_tcp_flag_example_with_a_double_space_parses_every_record():
@@ -54,8 +64,16 @@ def test_tcp_flag_example_with_a_double_space_parses_every_record():
 @pytest.mark.parametrize(
     ("name", "records", "fields"),
     [
-        ("nat-gateway-eni.log", 4, ["instance_id", "interface_id", "srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr"]),
-        ("nat-gateway-source-instance-eni.log", 2, ["instance_id", "interface_id", "srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr"]),
+        (
+            "nat-gateway-eni.log",
+            4,
+            ["instance_id", "interface_id", "srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr"],
+        ),
+        (
+            "nat-gateway-source-instance-eni.log",
+            2,
+            ["instance_id", "interface_id", "srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr"],
+        ),
         ("transit-gateway-v3.log", 4, None),
         ("service-name-traffic-path-v5.log", 2, None),
     ],
@@ -71,7 +89,9 @@ def test_every_aws_example_parses_with_its_own_header(name, records, fields):
 
 def test_v5_example_types_service_and_traffic_path():
     rows = parse_example("service-name-traffic-path-v5.log").rows
-    assert rows.select("pkt_src_aws_service", "pkt_dst_aws_service", "traffic_path", "flow_direction").rows() == [
+    assert rows.select(
+        "pkt_src_aws_service", "pkt_dst_aws_service", "traffic_path", "flow_direction"
+    ).rows() == [
         ("S3", None, None, "ingress"),
         (None, "S3", 8, "egress"),
     ]
@@ -198,7 +218,10 @@ EVERY_FIELD: dict[str, tuple[str, object]] = {
     "instance-id": ("i-01234567890123456", "i-01234567890123456"),
     "tcp-flags": ("19", 19),
     "type": ("IPv6", "IPv6"),
-    "pkt-srcaddr": ("2001:db8:1234:a100:8d6e:3477:df66:f105", "2001:db8:1234:a100:8d6e:3477:df66:f105"),
+    "pkt-srcaddr": (
+        "2001:db8:1234:a100:8d6e:3477:df66:f105",
+        "2001:db8:1234:a100:8d6e:3477:df66:f105",
+    ),
     "pkt-dstaddr": ("64:ff9b::cb00:7109", "64:ff9b::cb00:7109"),
     "region": ("us-east-2", "us-east-2"),
     "az-id": ("use2-az2", "use2-az2"),
@@ -208,15 +231,27 @@ EVERY_FIELD: dict[str, tuple[str, object]] = {
     "pkt-dst-aws-service": ("S3", "S3"),
     "flow-direction": ("egress", "egress"),
     "traffic-path": ("8", 8),
-    "ecs-cluster-arn": ("arn:aws:ecs:us-east-2:123456789010:cluster/web", "arn:aws:ecs:us-east-2:123456789010:cluster/web"),
+    "ecs-cluster-arn": (
+        "arn:aws:ecs:us-east-2:123456789010:cluster/web",
+        "arn:aws:ecs:us-east-2:123456789010:cluster/web",
+    ),
     "ecs-cluster-name": ("web", "web"),
-    "ecs-container-instance-arn": ("arn:aws:ecs:us-east-2:123456789010:container-instance/web/0a1b", "arn:aws:ecs:us-east-2:123456789010:container-instance/web/0a1b"),
+    "ecs-container-instance-arn": (
+        "arn:aws:ecs:us-east-2:123456789010:container-instance/web/0a1b",
+        "arn:aws:ecs:us-east-2:123456789010:container-instance/web/0a1b",
+    ),
     "ecs-container-instance-id": ("0a1b", "0a1b"),
     "ecs-container-id": ("3f2e1d0c", "3f2e1d0c"),
     "ecs-second-container-id": ("-", None),
     "ecs-service-name": ("checkout", "checkout"),
-    "ecs-task-definition-arn": ("arn:aws:ecs:us-east-2:123456789010:task-definition/checkout:7", "arn:aws:ecs:us-east-2:123456789010:task-definition/checkout:7"),
-    "ecs-task-arn": ("arn:aws:ecs:us-east-2:123456789010:task/web/9f8e", "arn:aws:ecs:us-east-2:123456789010:task/web/9f8e"),
+    "ecs-task-definition-arn": (
+        "arn:aws:ecs:us-east-2:123456789010:task-definition/checkout:7",
+        "arn:aws:ecs:us-east-2:123456789010:task-definition/checkout:7",
+    ),
+    "ecs-task-arn": (
+        "arn:aws:ecs:us-east-2:123456789010:task/web/9f8e",
+        "arn:aws:ecs:us-east-2:123456789010:task/web/9f8e",
+    ),
     "ecs-task-id": ("9f8e", "9f8e"),
     "reject-reason": ("BPA", "BPA"),
 }
@@ -236,12 +271,17 @@ def test_a_header_with_every_field_in_shuffled_order_types_every_value(seed):
 
     order = list(EVERY_FIELD)
     random.Random(seed).shuffle(order)
-    data = gzip.compress((" ".join(order) + "\n" + " ".join(EVERY_FIELD[f][0] for f in order) + "\n").encode())
+    data = gzip.compress(
+        (" ".join(order) + "\n" + " ".join(EVERY_FIELD[f][0] for f in order) + "\n").encode()
+    )
     parsed = read_delivery(data, "all-fields.log.gz")
     assert parsed.rejected.is_empty()
     assert parsed.fields == [f.replace("-", "_") for f in order]
     row = parsed.rows.row(0, named=True)
-    assert row == {"line": 2, **{f.replace("-", "_"): typed for f, (_, typed) in EVERY_FIELD.items()}}
+    assert row == {
+        "line": 2,
+        **{f.replace("-", "_"): typed for f, (_, typed) in EVERY_FIELD.items()},
+    }
     for name, dtype in FIELD_TYPES.items():
         assert parsed.rows.schema[name] == dtype, name
 
@@ -266,7 +306,9 @@ def test_parquet_with_every_field_under_underscore_names_reads_like_text():
     parsed = read_delivery(sink.getvalue(), "all-fields.log.parquet")
     assert parsed.rejected.is_empty()
     row = parsed.rows.row(0, named=True)
-    assert {k: v for k, v in row.items() if k != "line"} == {f.replace("-", "_"): typed for f, (_, typed) in EVERY_FIELD.items()}
+    assert {k: v for k, v in row.items() if k != "line"} == {
+        f.replace("-", "_"): typed for f, (_, typed) in EVERY_FIELD.items()
+    }
     assert row["line"] == 1
 
 
@@ -313,7 +355,10 @@ def test_every_value_of_every_aws_example_matches_a_plain_split(name):
     header, *lines = (AWS_EXAMPLES / name).read_text().splitlines()
     fields = [f.replace("-", "_") for f in header.split()]
     expected = [
-        tuple(None if v == "-" else (int(v) if is_numeric(f) else v) for f, v in zip(fields, line.split(), strict=True))
+        tuple(
+            None if v == "-" else (int(v) if is_numeric(f) else v)
+            for f, v in zip(fields, line.split(), strict=True)
+        )
         for line in lines
     ]
     assert parse_example(name).rows.select(fields).rows() == expected
@@ -330,18 +375,29 @@ def test_parquet_delivery_reads_like_the_text_one_and_rejects_a_bad_value_with_i
     columns = [line.split() for line in text.splitlines()[1:]]
     names = [n.replace("-", "_") for n in text.splitlines()[0].split()]
     frame = pl.DataFrame({n: [row[i] for row in columns] for i, n in enumerate(names)})
-    typed = frame.with_columns(pl.col(c).replace("-", None).cast(pl.Int64) for c in ("srcport", "dstport", "packets", "bytes", "start", "end"))
-    typed = typed.with_columns(pl.col(c).replace("-", None) for c in ("srcaddr", "dstaddr", "action"))
+    typed = frame.with_columns(
+        pl.col(c).replace("-", None).cast(pl.Int64)
+        for c in ("srcport", "dstport", "packets", "bytes", "start", "end")
+    )
+    typed = typed.with_columns(
+        pl.col(c).replace("-", None) for c in ("srcaddr", "dstaddr", "action")
+    )
     raw = io.BytesIO()
     typed.write_parquet(raw)
     from_parquet = parse_parquet(raw.getvalue(), "x.parquet")
     assert from_parquet.rows.drop("line").equals(from_text.rows.drop("line"))
     assert from_parquet.rejected.height == 0
 
-    bad = frame.with_columns(pl.Series("srcport", ["49152", "4x", "-"]), pl.Series("srcaddr", ["10.0.0.1", "10.0.0.9", "10.0.0.300"]))
+    bad = frame.with_columns(
+        pl.Series("srcport", ["49152", "4x", "-"]),
+        pl.Series("srcaddr", ["10.0.0.1", "10.0.0.9", "10.0.0.300"]),
+    )
     raw = io.BytesIO()
     bad.write_parquet(raw)
     parsed = parse_parquet(raw.getvalue(), "y.parquet")
     assert parsed.rows_read == 3 and parsed.rows["line"].to_list() == [1]
-    assert parsed.rejected.select("line", "reason").rows() == [(2, "not_an_integer:srcport"), (3, "not_an_address:srcaddr")]
+    assert parsed.rejected.select("line", "reason").rows() == [
+        (2, "not_an_integer:srcport"),
+        (3, "not_an_address:srcaddr"),
+    ]
     assert parsed.rejected["text"][0].startswith("2 123456789010 eni-1 10.0.0.9 - 4x - ")

@@ -82,7 +82,9 @@ class Browser:
                 return message.get("params", {})
 
     def evaluate(self, expression: str) -> Any:
-        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        result = self.send(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(f"evaluating {expression!r} threw: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -96,10 +98,22 @@ class Browser:
 
     def screenshot(self, path: Path, width: int = 1280) -> None:
         """A PNG of the whole page (not just the viewport) at ``width`` CSS pixels."""
-        self.send("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1, mobile=False)
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=900,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         time.sleep(0.5)  # plotly's responsive charts re-lay out on resize
         height = int(self.evaluate("document.documentElement.scrollHeight"))
-        self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         time.sleep(0.5)
         shot = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
         path.write_bytes(base64.b64decode(shot["data"]))
@@ -108,9 +122,13 @@ class Browser:
         method, params = message.get("method"), message.get("params", {})
         if method == "Runtime.exceptionThrown":
             details = params.get("exceptionDetails", {})
-            self.report.exceptions.append(str(details.get("exception", {}).get("description") or details.get("text")))
+            self.report.exceptions.append(
+                str(details.get("exception", {}).get("description") or details.get("text"))
+            )
         elif method == "Runtime.consoleAPICalled" and params.get("type") == "error":
-            self.report.console_errors.append(" ".join(str(a.get("value", a.get("description"))) for a in params.get("args", [])))
+            self.report.console_errors.append(
+                " ".join(str(a.get("value", a.get("description"))) for a in params.get("args", []))
+            )
         elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
             self.report.console_errors.append(str(params["entry"].get("text")))
         elif method == "Network.requestWillBeSent":
@@ -127,11 +145,19 @@ def start_chromium(profile_dir: Path, log: Path) -> Iterator[Browser]:
     """Start Chromium on a free loopback DevTools port with a new empty profile; yield a Browser."""
     binary = chromium_binary()
     if binary is None:
-        raise FileNotFoundError("chromium is not installed (scripts/install_chromium.sh installs it)")
+        raise FileNotFoundError(
+            "chromium is not installed (scripts/install_chromium.sh installs it)"
+        )
     profile_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    command = [binary, *FLAGS, f"--remote-debugging-port={port}", "--remote-debugging-address=127.0.0.1",
-               f"--user-data-dir={profile_dir}", "about:blank"]
+    command = [
+        binary,
+        *FLAGS,
+        f"--remote-debugging-port={port}",
+        "--remote-debugging-address=127.0.0.1",
+        f"--user-data-dir={profile_dir}",
+        "about:blank",
+    ]
     server = start_http_server(command, f"http://127.0.0.1:{port}/json/version", log, timeout_s=60)
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as response:

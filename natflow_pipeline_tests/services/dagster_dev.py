@@ -33,7 +33,9 @@ class DagsterDev:
     def graphql(self, query: str, variables: dict | None = None, timeout_s: float = 60) -> dict:
         """POST a GraphQL document; returns ``data``, raising on transport or GraphQL errors."""
         body = json.dumps({"query": query, "variables": variables or {}}).encode()
-        request = urllib.request.Request(f"{self.url}/graphql", body, {"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{self.url}/graphql", body, {"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
             payload = json.loads(response.read())
         if payload.get("errors"):
@@ -70,7 +72,12 @@ class DagsterDev:
                     continue
                 state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
                 if state != "Z":
-                    cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                    cmdline = (
+                        (proc / "cmdline")
+                        .read_bytes()
+                        .replace(b"\0", b" ")
+                        .decode(errors="replace")
+                    )
                     found.append(f"{proc.name}: {cmdline}")
             except OSError:
                 continue
@@ -87,10 +94,26 @@ def start_dagster_dev(home: Path, env: dict[str, str], timeout_s: float = 180) -
     (which holds the dagster.yaml to test); waits until the code location has loaded."""
     port = free_port()
     log = home / "dagster-dev.log"
-    command = [str(Path(sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)]
+    command = [
+        str(Path(sys.executable).parent / "dagster"),
+        "dev",
+        "-w",
+        "workspace.yaml",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
     full_env = {**os.environ, **env, "DAGSTER_HOME": str(home)}
     with log.open("wb") as handle:
-        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=full_env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server = DagsterDev(process, f"http://127.0.0.1:{port}", home, log)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -100,7 +123,11 @@ def start_dagster_dev(home: Path, env: dict[str, str], timeout_s: float = 180) -
             data = server.graphql(LOCATIONS, timeout_s=5)
             entries = data["workspaceOrError"]["locationEntries"]
             if entries and all(e["loadStatus"] == "LOADED" for e in entries):
-                errors = [e["locationOrLoadError"] for e in entries if e["locationOrLoadError"]["__typename"] == "PythonError"]
+                errors = [
+                    e["locationOrLoadError"]
+                    for e in entries
+                    if e["locationOrLoadError"]["__typename"] == "PythonError"
+                ]
                 if errors:
                     raise RuntimeError(f"code location failed to load: {errors}")
                 return server
@@ -109,7 +136,9 @@ def start_dagster_dev(home: Path, env: dict[str, str], timeout_s: float = 180) -
         time.sleep(1)
     tail = server.log_tail()
     server.stop()
-    raise RuntimeError(f"dagster dev did not load the code location within {timeout_s:.0f}s; log tail:\n{tail}")
+    raise RuntimeError(
+        f"dagster dev did not load the code location within {timeout_s:.0f}s; log tail:\n{tail}"
+    )
 
 
 LOCATIONS = """

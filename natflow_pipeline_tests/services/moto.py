@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from natflow_pipeline_tests.services.processes import Server, free_port, start_http_server, unavailable
+from natflow_pipeline_tests.services.processes import (
+    Server,
+    free_port,
+    start_http_server,
+    unavailable,
+)
 
 #: Credentials moto accepts; real ones must never be needed (or leak) in tests.
 FAKE_AWS_ENV = {
@@ -24,7 +29,9 @@ def start_moto(log_dir: Path) -> tuple[Server, str]:
     endpoint = f"http://127.0.0.1:{free_port()}"
     moto = Path(sys.executable).parent / "moto_server"
     port = endpoint.rsplit(":", 1)[1]
-    server = start_http_server([str(moto), "-H", "127.0.0.1", "-p", port], f"{endpoint}/moto-api/", log_dir / "moto.log")
+    server = start_http_server(
+        [str(moto), "-H", "127.0.0.1", "-p", port], f"{endpoint}/moto-api/", log_dir / "moto.log"
+    )
     return server, endpoint
 
 
@@ -37,7 +44,9 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         server, endpoint = start_moto(tmp_path_factory.mktemp("moto"))
     except (RuntimeError, OSError) as exc:
-        unavailable(f"moto server could not start ({exc}); install the dev dependencies with scripts/bootstrap.sh")
+        unavailable(
+            f"moto server could not start ({exc}); install the dev dependencies with scripts/bootstrap.sh"
+        )
         raise
     try:
         yield endpoint

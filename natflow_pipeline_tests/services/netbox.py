@@ -45,7 +45,12 @@ class NetBox:
 
 def _script(*args: str, timeout_s: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["bash", str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL, cwd=PROJECT_ROOT
+        ["bash", str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        stdin=subprocess.DEVNULL,
+        cwd=PROJECT_ROOT,
     )
 
 
@@ -56,7 +61,9 @@ def _read_env(path: Path) -> dict[str, str]:
 
 def _fail(step: str, result: subprocess.CompletedProcess[str]) -> None:
     tail = "\n".join((result.stderr or "").splitlines()[-25:])
-    unavailable(f"NetBox could not be provisioned ({step} exited {result.returncode}): {HINT}\n{tail}")
+    unavailable(
+        f"NetBox could not be provisioned ({step} exited {result.returncode}): {HINT}\n{tail}"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +85,13 @@ def netbox() -> Iterator[NetBox]:
     if reset.returncode != 0:
         _fail("reset-db", reset)
     try:
-        yield NetBox(env["NETBOX_URL"], env["NETBOX_TOKEN"], env["NETBOX_TOKEN_V1"], env["NETBOX_VERSION"], env_file.parent)
+        yield NetBox(
+            env["NETBOX_URL"],
+            env["NETBOX_TOKEN"],
+            env["NETBOX_TOKEN_V1"],
+            env["NETBOX_VERSION"],
+            env_file.parent,
+        )
     finally:
         if not was_running:
             _script("stop", timeout_s=300)
@@ -89,11 +102,16 @@ def load_export(api: pynetbox.api, export: Mapping[str, list[dict[str, Any]]]) -
     (NetBox's REST shape) through the API, in id order, and check NetBox gave the same ids."""
     groups = {g["id"]: g for t in export.get("tenants", []) if (g := t.get("group"))}
     for gid in sorted(groups):
-        _created(api.tenancy.tenant_groups.create(name=groups[gid]["name"], slug=groups[gid]["slug"]), gid)
+        _created(
+            api.tenancy.tenant_groups.create(name=groups[gid]["name"], slug=groups[gid]["slug"]),
+            gid,
+        )
     for tenant in sorted(export.get("tenants", []), key=lambda t: t["id"]):
         group = tenant.get("group")
         _created(
-            api.tenancy.tenants.create(name=tenant["name"], slug=tenant["slug"], group=group["id"] if group else None),
+            api.tenancy.tenants.create(
+                name=tenant["name"], slug=tenant["slug"], group=group["id"] if group else None
+            ),
             tenant["id"],
         )
     entries = [*export["prefixes"], *export["ip_addresses"]]
@@ -102,21 +120,28 @@ def load_export(api: pynetbox.api, export: Mapping[str, list[dict[str, Any]]]) -
     vrfs = sorted({e["vrf"]["name"] for e in entries if e.get("vrf")})
     vrf_ids = {name: api.ipam.vrfs.create(name=name).id for name in vrfs}
     for prefix in sorted(export["prefixes"], key=lambda p: p["id"]):
-        _created(api.ipam.prefixes.create(prefix=prefix["prefix"], **_common(prefix, tag_ids, vrf_ids)), prefix["id"])
+        _created(
+            api.ipam.prefixes.create(prefix=prefix["prefix"], **_common(prefix, tag_ids, vrf_ids)),
+            prefix["id"],
+        )
     for address in sorted(export["ip_addresses"], key=lambda a: a["id"]):
         fields = _common(address, tag_ids, vrf_ids)
         fields.pop("custom_fields", None)  # natflow's custom fields are defined on prefixes only
         _created(api.ipam.ip_addresses.create(address=address["address"], **fields), address["id"])
 
 
-def _common(entry: Mapping[str, Any], tag_ids: Mapping[str, int], vrf_ids: Mapping[str, int]) -> dict[str, Any]:
+def _common(
+    entry: Mapping[str, Any], tag_ids: Mapping[str, int], vrf_ids: Mapping[str, int]
+) -> dict[str, Any]:
     status = entry.get("status")
     return {
         "status": status["value"] if isinstance(status, Mapping) else status or "active",
         "tenant": (entry.get("tenant") or {}).get("id"),
         "vrf": vrf_ids[entry["vrf"]["name"]] if entry.get("vrf") else None,
         "tags": [tag_ids[t["name"]] for t in entry.get("tags") or []],
-        "custom_fields": {k: v for k, v in (entry.get("custom_fields") or {}).items() if v is not None},
+        "custom_fields": {
+            k: v for k, v in (entry.get("custom_fields") or {}).items() if v is not None
+        },
     }
 
 
@@ -126,4 +151,6 @@ def _slug(name: str) -> str:
 
 def _created(record: Any, expected_id: int) -> None:
     if record.id != expected_id:
-        raise AssertionError(f"NetBox gave id {record.id} to {record}, the export has {expected_id}: was the database reset?")
+        raise AssertionError(
+            f"NetBox gave id {record.id} to {record}, the export has {expected_id}: was the database reset?"
+        )

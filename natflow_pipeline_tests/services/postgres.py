@@ -52,7 +52,19 @@ class Postgres:
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
-            _as_pg_user([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "-t", "60", "stop"])
+            _as_pg_user(
+                [
+                    str(self.bin / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "-t",
+                    "60",
+                    "stop",
+                ]
+            )
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -61,7 +73,9 @@ def start_postgres() -> Postgres:
     RuntimeError (with the server log) when PostgreSQL is missing or does not start."""
     binaries = bin_dir()
     if binaries is None:
-        raise RuntimeError(f"PostgreSQL binaries (initdb, pg_ctl, postgres) not found in {', '.join(map(str, BIN_DIRS))}")
+        raise RuntimeError(
+            f"PostgreSQL binaries (initdb, pg_ctl, postgres) not found in {', '.join(map(str, BIN_DIRS))}"
+        )
     root = Path(tempfile.mkdtemp(prefix="natflow-pg-", dir="/var/tmp"))
     server = Postgres(binaries, root, free_port())
     if os.geteuid() == 0:
@@ -69,13 +83,41 @@ def start_postgres() -> Postgres:
         os.chown(root, user.pw_uid, user.pw_gid)
     root.chmod(0o700)
     try:
-        _as_pg_user([str(binaries / "initdb"), "-D", str(server.data), "-U", ROLE, "--auth=trust", "-E", "UTF8", "--no-locale"])
+        _as_pg_user(
+            [
+                str(binaries / "initdb"),
+                "-D",
+                str(server.data),
+                "-U",
+                ROLE,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+            ]
+        )
         with (server.data / "postgresql.conf").open("a") as conf:
-            conf.write("\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\nunix_socket_directories = ''\n")
+            conf.write(
+                "\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\nunix_socket_directories = ''\n"
+            )
             # dagster dev (webserver, daemon, run workers) holds several pools of connections.
             conf.write("max_connections = 200\n")
         options = f"-c listen_addresses=127.0.0.1 -c port={server.port}"
-        _as_pg_user([str(binaries / "pg_ctl"), "-D", str(server.data), "-l", str(server.log), "-o", options, "-w", "-t", "60", "start"])
+        _as_pg_user(
+            [
+                str(binaries / "pg_ctl"),
+                "-D",
+                str(server.data),
+                "-l",
+                str(server.log),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        )
         connection = psycopg2.connect(server.url("postgres"))
         connection.autocommit = True
         with connection.cursor() as cursor:
@@ -84,7 +126,9 @@ def start_postgres() -> Postgres:
     except (subprocess.CalledProcessError, OSError, psycopg2.Error) as exc:
         log = server.log.read_text(errors="replace")[-2000:] if server.log.exists() else ""
         server.stop()
-        raise RuntimeError(f"PostgreSQL did not start: {exc}\n{getattr(exc, 'stdout', '') or ''}{log}") from exc
+        raise RuntimeError(
+            f"PostgreSQL did not start: {exc}\n{getattr(exc, 'stdout', '') or ''}{log}"
+        ) from exc
     except Exception:
         server.stop()
         raise
@@ -94,4 +138,11 @@ def start_postgres() -> Postgres:
 def _as_pg_user(command: list[str]) -> None:
     if os.geteuid() == 0:
         command = ["runuser", "-u", OS_USER, "--", "env", "-C", "/", *command]
-    subprocess.run(command, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    subprocess.run(
+        command,
+        check=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=120,
+    )

@@ -58,7 +58,9 @@ def start_http_server(
 ) -> Server:
     """Run ``command`` and poll ``ready_url`` until it answers; fail with the log's tail otherwise."""
     handle = log.open("wb")
-    process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+    process = subprocess.Popen(
+        command, stdout=handle, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+    )
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -76,4 +78,6 @@ def start_http_server(
     server = Server(process, ready_url, log)
     server.stop()
     tail = log.read_text(errors="replace")[-2000:]
-    raise RuntimeError(f"{command[0]} did not answer at {ready_url} within {timeout_s:.0f}s; log tail:\n{tail}")
+    raise RuntimeError(
+        f"{command[0]} did not answer at {ready_url} within {timeout_s:.0f}s; log tail:\n{tail}"
+    )

@@ -65,9 +65,13 @@ class ThrottlingProxy:
                     self.end_headers()
                     self.wfile.write(THROTTLE_BODY)
                     return
-                upstream = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=60)
+                upstream = http.client.HTTPConnection(
+                    proxy.upstream_host, proxy.upstream_port, timeout=60
+                )
                 try:
-                    headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS}
+                    headers = {
+                        k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS
+                    }
                     upstream.request(self.command, self.path, body=body or None, headers=headers)
                     response = upstream.getresponse()
                     payload = response.read()
@@ -87,7 +91,9 @@ class ThrottlingProxy:
 
     @contextmanager
     def running(self) -> Iterator[ThrottlingProxy]:
-        thread = threading.Thread(target=self._server.serve_forever, name="ce-throttling-proxy", daemon=True)
+        thread = threading.Thread(
+            target=self._server.serve_forever, name="ce-throttling-proxy", daemon=True
+        )
         thread.start()
         try:
             yield self

@@ -13,16 +13,16 @@ import os
 
 import django
 
-os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'netbox.settings')
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "netbox.settings")
 django.setup()
 
 from django.apps import apps  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.db.models import ProtectedError, RestrictedError  # noqa: E402
 
-WHOLE_APPS = ('ipam', 'tenancy')
+WHOLE_APPS = ("ipam", "tenancy")
 # Prefix scopes (scope_type/scope_id) point at these; tests that scope prefixes create them.
-EXTRA_MODELS = ('dcim.Location', 'dcim.Site', 'dcim.SiteGroup', 'dcim.Region', 'extras.Tag')
+EXTRA_MODELS = ("dcim.Location", "dcim.Site", "dcim.SiteGroup", "dcim.Region", "extras.Tag")
 MAX_PASSES = 10
 
 
@@ -51,14 +51,14 @@ def main():
                 last_error = exc
                 blocked.append(model)
         if not blocked:
-            print(f'reset-data: deleted {deleted_total} objects')
+            print(f"reset-data: deleted {deleted_total} objects")
             return
         if not progress:
             break
         remaining = blocked
-    names = ', '.join(m._meta.label for m in blocked)
-    raise SystemExit(f'reset-data: could not delete {names}: {last_error}')
+    names = ", ".join(m._meta.label for m in blocked)
+    raise SystemExit(f"reset-data: could not delete {names}: {last_error}")
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     main()
