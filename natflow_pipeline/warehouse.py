@@ -21,15 +21,19 @@ import fsspec
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
-from deltalake import DeltaTable, write_deltalake
+from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake import Schema as DeltaSchema
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from deltalake.transaction import AddAction, create_table_with_add_actions
 
 #: Rows per data file written by :meth:`Warehouse.write_partition_stream` (bounds its memory).
 ROWS_PER_DATA_FILE = 1_000_000
-#: Attempts at one partition write when another writer's commit wins the race (see write_partition).
+#: Attempts at one partition write when another writer's commit wins the race (see
+#: write_partition).
 COMMIT_ATTEMPTS = 8
+#: The commitInfo key that tags each of natflow's commits with a write id of its own, so the
+#: version a write produced is found in the history, whatever other writers committed since.
+WRITE_ID_KEY = "natflow.write_id"
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,8 @@ class Warehouse:
     ) -> int:
         """Replace the rows of ``column == value`` with ``frame`` (which must hold only that value).
 
-        Returns the Delta version written. New columns are merged into the table's schema, so
+        Returns the version of this write's own commit (not the table's latest, which can already
+        be another writer's). New columns are merged into the table's schema, so
         adding a column is not a breaking change for readers.
 
         Concurrent writers (a backfill runs several days at once) are safe: every commit is a
@@ -66,10 +71,10 @@ class Warehouse:
             )
         data = frame.to_arrow()
         self._ensure_table(table, data.schema, column)
-        self._commit_with_retries(
+        return self._commit_with_retries(
             table,
             f"{column}={literal}",
-            lambda: write_deltalake(
+            lambda properties: write_deltalake(
                 self.table_uri(table),
                 data,
                 mode="overwrite",
@@ -77,9 +82,9 @@ class Warehouse:
                 partition_by=[column],
                 schema_mode="merge",
                 storage_options=self._options(),
+                commit_properties=properties,
             ),
         )
-        return self.version(table)
 
     def _ensure_table(self, table: str, schema: pa.Schema, column: str) -> None:
         """Create the (empty) table before the first partition write, so that writes only ever
@@ -101,31 +106,57 @@ class Warehouse:
                 partition_by=[column],
                 storage_options=self._options(),
             )
-        except (
-            Exception
-        ):  # another writer created it first (a lost put-if-absent); anything else re-raises below
+        except Exception:
+            # another writer created it first (a lost put-if-absent); anything else re-raises
             if not self.exists(table):
                 raise
 
     def _commit_with_retries(
-        self, table: str, partition: str, commit: Callable[[], object]
-    ) -> None:
-        """Run ``commit`` again when another writer's commit to the table won the race.
+        self, table: str, partition: str, commit: Callable[[CommitProperties], None]
+    ) -> int:
+        """Run ``commit`` again when another writer's commit to the table won the race, and return
+        the version of the commit that landed.
 
         S3 conditional writes (delta-rs 1.x's default) make the loser fail instead of overwrite;
-        rewriting one day is idempotent, so trying again is safe.
+        rewriting one day is idempotent, so trying again is safe. delta-rs's writers return
+        nothing, and ``version()`` read after the commit can already be another writer's (a
+        backfill runs ten days at once), so each commit carries a write id in its commitInfo and
+        the version is the log entry that holds it.
         """
+        write_id = uuid.uuid4().hex
+        properties = CommitProperties(custom_metadata={WRITE_ID_KEY: write_id})
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             try:
-                commit()
-                return
+                commit(properties)
+                return self._version_of(table, write_id)
             except CommitFailedError as exc:
                 if attempt == COMMIT_ATTEMPTS:
                     raise CommitFailedError(
-                        f"{self.table_uri(table)}: {partition} lost {attempt} commit races in a row: {exc}"
+                        f"{self.table_uri(table)}: {partition} lost {attempt} commit races in a "
+                        f"row: {exc}"
                     ) from exc
                 # Jittered backoff, so the writers that collided do not collide again.
                 time.sleep(random.uniform(0.05, 0.2) * attempt)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _version_of(self, table: str, write_id: str) -> int:
+        """The version of the commit tagged ``write_id``, found by reading the commit entries
+        (``_delta_log/<version>.json``) back from the latest version.
+
+        Hand-written on purpose: deltalake 1.6.6's ``DeltaTable.history()`` numbers its entries by
+        counting down from a latest version it reads separately, so with other writers committing
+        at the same moment the numbers are shifted (measured: ten concurrent writers, two of them
+        were handed the same version).
+        """
+        latest = self.version(table)
+        fs, root = self._filesystem(table)
+        for version in range(latest, -1, -1):
+            with fs.open(f"{root}/_delta_log/{version:020d}.json", "rb") as entry:
+                for line in entry:
+                    action = json.loads(line)
+                    if action.get("commitInfo", {}).get(WRITE_ID_KEY) == write_id:
+                        return version
+        raise RuntimeError(f"{self.table_uri(table)}: commit {write_id} is not in the table's log")
 
     def write_partition_stream(
         self, table: str, batches: pa.RecordBatchReader, column: str, value: date | str
@@ -137,7 +168,8 @@ class Warehouse:
         RecordBatchReader but materialises it (measured: ~300 bytes per row held until the commit;
         delta-rs issues #2255, #3578). Here the batches go straight into Parquet data files under
         the partition folder (``ROWS_PER_DATA_FILE`` rows each), and one ``overwrite`` commit with
-        a partition filter swaps the day's old files for them (``DeltaTable.create_write_transaction``).
+        a partition filter swaps the day's old files for them
+        (``DeltaTable.create_write_transaction``).
         """
         literal = value.isoformat() if isinstance(value, date) else str(value)
         schema = batches.schema
@@ -182,7 +214,7 @@ class Warehouse:
                 close()
         close()
 
-        def commit() -> None:
+        def commit(properties: CommitProperties) -> None:
             if self.exists(table):
                 dt = DeltaTable(self.table_uri(table), storage_options=self._options())
                 dt.create_write_transaction(
@@ -191,6 +223,7 @@ class Warehouse:
                     schema=schema,
                     partition_by=[column],
                     partition_filters=[(column, "=", literal)],
+                    commit_properties=properties,
                 )
             else:
                 create_table_with_add_actions(
@@ -200,10 +233,10 @@ class Warehouse:
                     mode="overwrite",
                     partition_by=[column],
                     storage_options=self._options(),
+                    commit_properties=properties,
                 )
 
-        self._commit_with_retries(table, f"{column}={literal}", commit)
-        return self.version(table)
+        return self._commit_with_retries(table, f"{column}={literal}", commit)
 
     def _filesystem(self, table: str) -> tuple[fsspec.AbstractFileSystem, str]:
         """An fsspec filesystem for the table's folder (s3fs for ``s3://``), and the folder."""
