@@ -54,10 +54,12 @@ def run(
     scans = []
     for (account, region), paths in groups.items():
         scans.append(
-            f"""SELECT coalesce(account_id, '{account}') AS account_id, coalesce(region, '{region}') AS region,
+            f"""SELECT coalesce(account_id, '{account}') AS account_id,
+                coalesce(region, '{region}') AS region,
                 interface_id, dstaddr, pkt_srcaddr, pkt_dstaddr, bytes
-            FROM read_csv({paths!r}, delim = ' ', header = true, quote = '', escape = '', nullstr = '-',
-                          auto_detect = false, compression = 'gzip', columns = {{{columns}}})
+            FROM read_csv({paths!r}, delim = ' ', header = true, quote = '', escape = '',
+                          nullstr = '-', auto_detect = false, compression = 'gzip',
+                          columns = {{{columns}}})
             WHERE coalesce(log_status, '') NOT IN ('NODATA', 'SKIPDATA')
               AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND pkt_srcaddr IS NOT NULL
               AND pkt_dstaddr IS NOT NULL AND bytes IS NOT NULL AND start IS NOT NULL
@@ -68,7 +70,8 @@ def run(
     _register_intervals(con, "ipam_iv", ipam_intervals, ["team", "source_account_id"])
     _register_intervals(con, "aws_iv", aws_intervals, ["aws_service", "aws_region"])
     v6 = con.execute(
-        "SELECT DISTINCT a FROM (SELECT pkt_srcaddr AS a FROM nat UNION SELECT pkt_dstaddr FROM nat) WHERE contains(a, ':')"
+        "SELECT DISTINCT a FROM (SELECT pkt_srcaddr AS a FROM nat"
+        " UNION SELECT pkt_dstaddr FROM nat) WHERE contains(a, ':')"
     ).fetchall()
     v6_keys = pl.DataFrame(
         {"addr": [a for (a,) in v6], "key6": [_v6_key(a) for (a,) in v6]},
@@ -102,7 +105,7 @@ def _register_intervals(
 def _register_keys(
     con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, keys: list[str]
 ) -> None:
-    """Arrow has no 128-bit unsigned integer: hand keys over as two 64-bit halves, rebuilt in SQL."""
+    """Arrow has no 128-bit unsigned integer: keys go over as two 64-bit halves, rebuilt in SQL."""
     halves = frame.with_columns(
         [
             e
@@ -117,7 +120,8 @@ def _register_keys(
     rebuilt = ", ".join(f"(({k}_hi::UHUGEINT) << 64) + {k}_lo::UHUGEINT AS {k}" for k in keys)
     others = ", ".join(c for c in frame.columns if c not in keys)
     con.execute(
-        f"CREATE TEMP TABLE {name} AS SELECT {rebuilt}{', ' + others if others else ''} FROM {name}_raw"
+        f"CREATE TEMP TABLE {name} AS SELECT {rebuilt}{', ' + others if others else ''}"
+        f" FROM {name}_raw"
     )
 
 
@@ -131,7 +135,10 @@ def _v6_key(text: str) -> int | None:
 def _key_sql(column: str) -> str:
     """An IPv4 text column as its 128-bit key (IPv4-mapped), or the IPv6 key joined from v6_keys."""
     octets = [f"split_part({column}, '.', {i})::UHUGEINT" for i in range(1, 5)]
-    v4 = f"(({octets[0]} << 24) + ({octets[1]} << 16) + ({octets[2]} << 8) + {octets[3]} + {IPV4_MAPPED_BASE}::UHUGEINT)"
+    v4 = (
+        f"(({octets[0]} << 24) + ({octets[1]} << 16) + ({octets[2]} << 8) + {octets[3]}"
+        f" + {IPV4_MAPPED_BASE}::UHUGEINT)"
+    )
     return f"CASE WHEN contains({column}, ':') THEN NULL ELSE {v4} END"
 
 
@@ -154,14 +161,17 @@ def _distinct(con: duckdb.DuckDBPyConnection, internal: str) -> str:
     con.execute(
         f"""CREATE TEMP TABLE addr AS
         SELECT a.a AS addr, coalesce(v.key6, {_key_sql("a.a")}) AS key
-        FROM (SELECT DISTINCT pkt_srcaddr AS a FROM nat UNION SELECT DISTINCT pkt_dstaddr FROM nat) a
+        FROM (SELECT DISTINCT pkt_srcaddr AS a FROM nat
+              UNION SELECT DISTINCT pkt_dstaddr FROM nat) a
         LEFT JOIN v6_keys v ON v.addr = a.a"""
     )
     con.execute(
         f"""CREATE TEMP TABLE matched AS
-        WITH k AS (SELECT addr, key, {internal.format(k="key")} AS internal, {_unwrap_nat64("key")} AS ext_key FROM addr),
+        WITH k AS (SELECT addr, key, {internal.format(k="key")} AS internal,
+                          {_unwrap_nat64("key")} AS ext_key FROM addr),
         i AS (SELECT k.*, CASE WHEN k.key <= iv.range_last THEN iv.team END AS team,
-                     CASE WHEN k.key <= iv.range_last THEN iv.source_account_id END AS source_account_id
+                     CASE WHEN k.key <= iv.range_last THEN iv.source_account_id END
+                       AS source_account_id
               FROM k ASOF LEFT JOIN ipam_iv iv ON k.key >= iv.range_first)
         SELECT i.addr, coalesce(i.internal, false) AS internal, i.team, i.source_account_id,
                CASE WHEN i.ext_key <= av.range_last THEN av.aws_service END AS aws_service,
@@ -178,9 +188,12 @@ def _distinct(con: duckdb.DuckDBPyConnection, internal: str) -> str:
                CASE WHEN e THEN d_service ELSE s_service END AS aws_service,
                CASE WHEN e THEN d_region ELSE s_region END AS aws_region
         FROM (SELECT n.account_id, n.region, n.interface_id, n.bytes, {egress} AS e,
-                     s.team AS s_team, d.team AS d_team, s.source_account_id AS s_account, d.source_account_id AS d_account,
-                     s.aws_service AS s_service, d.aws_service AS d_service, s.aws_region AS s_region, d.aws_region AS d_region
-              FROM nat n JOIN matched s ON s.addr = n.pkt_srcaddr JOIN matched d ON d.addr = n.pkt_dstaddr)"""
+                     s.team AS s_team, d.team AS d_team,
+                     s.source_account_id AS s_account, d.source_account_id AS d_account,
+                     s.aws_service AS s_service, d.aws_service AS d_service,
+                     s.aws_region AS s_region, d.aws_region AS d_region
+              FROM nat n JOIN matched s ON s.addr = n.pkt_srcaddr
+                         JOIN matched d ON d.addr = n.pkt_dstaddr)"""
     )
     return "oriented"
 
@@ -191,7 +204,8 @@ def _per_row(con: duckdb.DuckDBPyConnection, internal: str, formulation: str) ->
         f"""CREATE TEMP TABLE keyed AS
         SELECT n.*, coalesce(vs.key6, {_key_sql("n.pkt_srcaddr")}) AS src_key,
                     coalesce(vd.key6, {_key_sql("n.pkt_dstaddr")}) AS dst_key
-        FROM nat n LEFT JOIN v6_keys vs ON vs.addr = n.pkt_srcaddr LEFT JOIN v6_keys vd ON vd.addr = n.pkt_dstaddr"""
+        FROM nat n LEFT JOIN v6_keys vs ON vs.addr = n.pkt_srcaddr
+                   LEFT JOIN v6_keys vd ON vd.addr = n.pkt_dstaddr"""
     )
     egress = _orient_sql(
         f"coalesce({internal.format(k='src_key')}, false)",
@@ -216,11 +230,14 @@ def _per_row(con: duckdb.DuckDBPyConnection, internal: str, formulation: str) ->
         aws = "av.{c}"
     con.execute(
         f"""CREATE TEMP TABLE oriented AS
-        WITH t AS (SELECT s.*, {team.format(c="team")} AS team, {team.format(c="source_account_id")} AS source_account_id
+        WITH t AS (SELECT s.*, {team.format(c="team")} AS team,
+                          {team.format(c="source_account_id")} AS source_account_id
                    FROM sided s {ipam_join})
         SELECT t.account_id, t.region, t.interface_id, t.bytes,
-               CASE WHEN t.e THEN 'egress' ELSE 'ingress' END AS direction, t.team, t.source_account_id,
-               {aws.format(c="aws_service")} AS aws_service, {aws.format(c="aws_region")} AS aws_region
+               CASE WHEN t.e THEN 'egress' ELSE 'ingress' END AS direction,
+               t.team, t.source_account_id,
+               {aws.format(c="aws_service")} AS aws_service,
+               {aws.format(c="aws_region")} AS aws_region
         FROM t {aws_join}"""
     )
     return "oriented"
@@ -247,8 +264,10 @@ def _price(
     keys = ", ".join(k for k in GROUP_KEYS if k != "usage_date")
     result = con.sql(
         f"""WITH g AS (
-            SELECT coalesce(team, 'unattributed') AS team, account_id, source_account_id, region, interface_id, direction,
-                   CASE WHEN aws_service IS NULL THEN 'internet' WHEN aws_region = region THEN 'aws_same_region'
+            SELECT coalesce(team, 'unattributed') AS team, account_id, source_account_id, region,
+                   interface_id, direction,
+                   CASE WHEN aws_service IS NULL THEN 'internet'
+                        WHEN aws_region = region THEN 'aws_same_region'
                         ELSE 'aws_other_region' END AS destination_class, aws_service,
                    count(*)::BIGINT AS flows, sum(bytes)::BIGINT AS bytes
             FROM {oriented}
@@ -256,7 +275,8 @@ def _price(
         SELECT DATE '{day.isoformat()}' AS usage_date, {keys}, flows, bytes,
                bytes / {prices.billing_gb_bytes}::DOUBLE AS gb,
                bytes / {prices.billing_gb_bytes}::DOUBLE * p.per_gb AS data_processing_usd,
-               coalesce(p.per_hour * {HOURS_PER_DAY} * bytes / sum(bytes) OVER (PARTITION BY interface_id, g.region), 0) AS hourly_usd
+               coalesce(p.per_hour * {HOURS_PER_DAY} * bytes
+                          / sum(bytes) OVER (PARTITION BY interface_id, g.region), 0) AS hourly_usd
         FROM g LEFT JOIN prices p USING (region)"""
     ).to_arrow_table()
     result = pl.from_arrow(result)

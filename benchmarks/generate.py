@@ -1,12 +1,14 @@
-"""A day of NAT gateway flow logs at benchmark scale, written fast (numpy + Polars, no Python loop per row).
+"""A day of NAT gateway flow logs at benchmark scale, written fast (numpy + Polars, no Python loop
+per row).
 
 The embedded generator (``natflow_pipeline.sample_data.generator``) is exact but pure Python
 (about 30k rows/s); a 20 M row day would take ten minutes. This one draws whole columns with numpy
 and lets Polars format and write the text, in AWS's real format and key layout:
 
 - gzip text with a header line (the sample's v5 custom format, 27 fields), one object per
-  5-minute delivery window, named ``{account}_vpcflowlogs_{region}_{flow-log-id}_{stamp}_{hash}.log.gz``
-  under ``AWSLogs/{account}/vpcflowlogs/{region}/yyyy/mm/dd/``;
+  5-minute delivery window, named
+  ``{account}_vpcflowlogs_{region}_{flow-log-id}_{stamp}_{hash}.log.gz`` under
+  ``AWSLogs/{account}/vpcflowlogs/{region}/yyyy/mm/dd/``;
 - the day's first object holds the previous day's last records, about 1% of records arrive one
   window late, and the next day's first object holds the day's last window;
 - four records per NAT connection (two of them translated), REJECTed scans and NODATA/SKIPDATA rows,
@@ -87,7 +89,8 @@ class Day:
 
 
 def generate(cache: Path, rows: int, seed: int, ip_ranges_path: Path) -> Day:
-    """Write (once) the day for ``rows`` and ``seed``; later calls with the same parameters reuse it."""
+    """Write (once) the day for ``rows`` and ``seed``; later calls with the same parameters reuse
+    it."""
     root = cache / f"day-rows{rows}-seed{seed}-v{FORMAT_VERSION}"
     day = Day(root, rows)
     if (root / "DONE").exists():
@@ -209,7 +212,8 @@ def _netbox_fix(
 
 
 def _client_hosts(rng: np.random.Generator, export: dict) -> tuple[list[str], np.ndarray]:
-    """Client addresses inside the company's prefixes (and some in space nobody owns), with weights."""
+    """Client addresses inside the company's prefixes (and some in space nobody owns), with
+    weights."""
     subnets = [
         ipaddress.ip_network(p["prefix"])
         for p in export["prefixes"]
@@ -230,7 +234,7 @@ def _client_hosts(rng: np.random.Generator, export: dict) -> tuple[list[str], np
     v4_text = _ipv4_text(v4)
     v6_text = [
         f"2600:1f18:4a00:{t:x}10::{int(h):x}"
-        for t, h in zip(rng.integers(1, 17, 400), rng.integers(1, 1 << 16, 400))
+        for t, h in zip(rng.integers(1, 17, 400), rng.integers(1, 1 << 16, 400), strict=True)
     ]
     v6_text = sorted(set(v6_text))
     weights = rng.pareto(1.2, len(v4_text)) + 0.01  # a few busy hosts, a long tail
@@ -238,7 +242,8 @@ def _client_hosts(rng: np.random.Generator, export: dict) -> tuple[list[str], np
 
 
 def _destinations(rng: np.random.Generator, ranges: dict) -> np.ndarray:
-    """IPv4 destinations as integers: AWS service ranges (same and other region) and the internet."""
+    """IPv4 destinations as integers: AWS service ranges (same and other region) and the
+    internet."""
     wanted = {
         ("S3", "us-east-1"),
         ("DYNAMODB", "us-east-1"),

@@ -96,8 +96,10 @@ def run(sizes: list[int], workdir: Path | None) -> None:
             result = json.loads(out.stdout.strip().splitlines()[-1])
             results.append(result)
             print(
-                f"{result['rows_read']:>11,} rows  {result['files']:>5} files  {result['gzip_mb']:8.1f} MB gzip  "
-                f"peak RSS {result['peak_rss_mb']:7.0f} MB  {result['rows_per_second']:>10,.0f} rows/s  "
+                f"{result['rows_read']:>11,} rows  {result['files']:>5} files  "
+                f"{result['gzip_mb']:8.1f} MB gzip  "
+                f"peak RSS {result['peak_rss_mb']:7.0f} MB  "
+                f"{result['rows_per_second']:>10,.0f} rows/s  "
                 f"({result['seconds']:.0f}s)",
                 flush=True,
             )
@@ -117,7 +119,8 @@ def generate_base(out: Path, rows: int) -> None:
 
 
 def replicate(base: Path, target: Path, copies: int) -> Path:
-    """``copies`` copies of every delivery, each under another flow log id (hard links: no space)."""
+    """``copies`` copies of every delivery, each under another flow log id (hard links: no
+    space)."""
     if target.exists():
         return target
     for source in base.rglob("*.log.gz"):
@@ -134,7 +137,8 @@ def replicate(base: Path, target: Path, copies: int) -> Path:
 
 
 def measure(flowlogs: str, warehouse: str, day: str) -> None:
-    """Run the child and report its peak RSS: this process's only child, so the figure is its own."""
+    """Run the child and report its peak RSS: this process's only child, so the figure is its
+    own."""
     out = subprocess.run(
         [sys.executable, __file__, "--child", flowlogs, warehouse, day],
         check=True,

@@ -79,7 +79,8 @@ def _parent(args: argparse.Namespace) -> None:
             result = _spawn(phase, day.root, work / f"{phase}-{i}.json")
             runs.setdefault(phase, []).append(result)
             print(
-                f"  {phase:<17} run {i + 1}: {result['seconds']:.2f}s  rss {result['rss_mb']:.0f} MB  ({_load()})",
+                f"  {phase:<17} run {i + 1}: {result['seconds']:.2f}s  "
+                f"rss {result['rss_mb']:.0f} MB  ({_load()})",
                 flush=True,
             )
 
@@ -112,11 +113,13 @@ def _parent(args: argparse.Namespace) -> None:
     rss = {p: max(r["rss_mb"] for r in rs) for p, rs in runs.items()}
     print()
     print(
-        f"rows read: {rows:,}   files: {int(runs['natflow'][0]['files'])}   NAT rows: {int(runs['natflow'][0]['nat_rows']):,}   "
+        f"rows read: {rows:,}   files: {int(runs['natflow'][0]['files'])}   "
+        f"NAT rows: {int(runs['natflow'][0]['nat_rows']):,}   "
         f"repeats: {args.repeats}   cores: {os.cpu_count()}   load at end: {_load()}"
     )
     print(
-        f"| {'job':<30} | {'runs':>4} | {'median s':>9} | {'rows/s':>12} | {'vs floor':>8} | {'peak RSS MB':>11} |"
+        f"| {'job':<30} | {'runs':>4} | {'median s':>9} | {'rows/s':>12} | {'vs floor':>8} "
+        f"| {'peak RSS MB':>11} |"
     )
     print(f"|{'-' * 32}|{'-' * 6}|{'-' * 11}|{'-' * 14}|{'-' * 10}|{'-' * 13}|")
     for phase in runs:
@@ -128,15 +131,18 @@ def _parent(args: argparse.Namespace) -> None:
             else (f"{rows / med[phase]:,.0f}", f"{med[phase] / med['floor']:.2f}x")
         )
         print(
-            f"| {label:<30} | {len(runs[phase]):>4} | {med[phase]:>9.2f} | {rate:>12} | {ratio:>8} | {rss[phase]:>11.0f} |"
+            f"| {label:<30} | {len(runs[phase]):>4} | {med[phase]:>9.2f} | {rate:>12} | {ratio:>8} "
+            f"| {rss[phase]:>11.0f} |"
         )
     a, b, d, y = med["floor"], med["natflow"], med["reattribute"], med[fastest]
     print(
-        "DuckDB's per-team totals (every formulation) and the Parquet delivery's equal natflow's exactly."
+        "DuckDB's per-team totals (every formulation) and the Parquet delivery's equal "
+        "natflow's exactly."
     )
     print(
-        f"rows={rows} natflow_rows_per_s={rows / b:.0f} duckdb_rows_per_s={rows / y:.0f} ratio_vs_duckdb={y / b:.3f} "
-        f"ratio_vs_floor={b / a:.3f} reattribution_speedup={b / d:.2f} peak_rss_mb={rss['natflow']:.0f}"
+        f"rows={rows} natflow_rows_per_s={rows / b:.0f} duckdb_rows_per_s={rows / y:.0f} "
+        f"ratio_vs_duckdb={y / b:.3f} ratio_vs_floor={b / a:.3f} "
+        f"reattribution_speedup={b / d:.2f} peak_rss_mb={rss['natflow']:.0f}"
     )
 
 
@@ -295,7 +301,7 @@ def _floor(flowlogs: Path, day) -> int:
             pl.read_csv(
                 path,
                 columns=names,
-                schema_overrides={n: FIELD_TYPES[c] for n, c in zip(names, read)},
+                schema_overrides={n: FIELD_TYPES[c] for n, c in zip(names, read, strict=True)},
                 separator=" ",
                 quote_char=None,
                 null_values="-",

@@ -29,9 +29,9 @@ def address_keys(addresses: pl.Series) -> pl.Series:
 
     Both families are converted with vectorised string expressions (a NAT gateway's logs can hold
     tens of thousands of distinct NAT64 addresses, ``64:ff9b::a.b.c.d``, per day: parsing them one
-    by one with ``ipaddress`` cost more than reading the files). IPv6 text the vectorised parser does
-    not accept (a zone id, or something that is not an address) is handed to ``ipaddress`` once per
-    distinct value, so what counts as an IPv6 address is exactly what the standard library says.
+    by one with ``ipaddress`` cost more than reading the files). IPv6 text the vectorised parser
+    does not accept (a zone id, or something that is not an address) is handed to ``ipaddress`` once
+    per distinct value, so what counts as an IPv6 address is exactly what the standard library says.
     The work is staged in columns: one nested expression would repeat its shared parts.
     """
     text = addresses.cast(pl.String)
@@ -44,9 +44,10 @@ def address_keys(addresses: pl.Series) -> pl.Series:
 
 
 #: IPv6 text -> key (None: not an address), kept across calls. A day's objects repeat the same few
-#: thousand IPv6 addresses, and each object asks for them up to three times (validation, orientation,
-#: enrichment); a dictionary lookup is far cheaper than re-running the vectorised parser's plan on a
-#: few hundred values. Bounded: cleared when it outgrows the limit. The function it caches is pure.
+#: thousand IPv6 addresses, and each object asks for them up to three times (validation,
+#: orientation, enrichment); a dictionary lookup is far cheaper than re-running the vectorised
+#: parser's plan on a few hundred values. Bounded: cleared when it outgrows the limit. The function
+#: it caches is pure.
 _IPV6_MEMO: dict[str, int | None] = {}
 _IPV6_MEMO_LIMIT = 1 << 20
 
@@ -58,8 +59,9 @@ def _memoised_ipv6_keys(v6_text: pl.Series) -> pl.Series:
         if len(_IPV6_MEMO) + len(misses) > _IPV6_MEMO_LIMIT:
             _IPV6_MEMO.clear()
         parsed = _nat64_or_ipv6_keys(pl.Series(misses, dtype=pl.String)).to_list()
-        for text, key in zip(misses, parsed):
-            # What the vectorised parser does not accept, ipaddress decides (zone ids, or not an address).
+        for text, key in zip(misses, parsed, strict=True):
+            # What the vectorised parser does not accept, ipaddress decides (zone ids, or not an
+            # address).
             _IPV6_MEMO[text] = key if key is not None else _ipv6_int(text)
     lookup = pl.DataFrame(
         {"text": distinct, "key": [_IPV6_MEMO.get(t) for t in distinct]},
@@ -98,7 +100,8 @@ def _nat64_or_ipv6_keys(text: pl.Series) -> pl.Series:
     return keys.scatter((~nat64).arg_true(), _ipv6_keys(text.filter(~nat64)))
 
 
-_OCTET_LOOSE = r"(?:[0-9]{1,2}|[01][0-9]{2}|2[0-4][0-9]|25[0-5])"  # what address_keys accepts (leading zeros too)
+# What address_keys accepts (leading zeros too).
+_OCTET_LOOSE = r"(?:[0-9]{1,2}|[01][0-9]{2}|2[0-4][0-9]|25[0-5])"
 _IPV4_VALID = rf"^{_OCTET_LOOSE}\.{_OCTET_LOOSE}\.{_OCTET_LOOSE}\.{_OCTET_LOOSE}$"
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _STRICT_IPV4 = rf"({_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET})"
@@ -233,8 +236,8 @@ NAT64_FIRST = 0x64FF9B << 96  # 64:ff9b::/96, the well-known NAT64 prefix (RFC 6
 def unwrap_nat64(keys: pl.Expr) -> pl.Expr:
     """Map ``64:ff9b::a.b.c.d`` to the IPv4 address it embeds.
 
-    An IPv6-only client reaches IPv4 destinations through the NAT gateway's NAT64; the flow log shows
-    the synthesised IPv6 address, but the service it reaches is the embedded IPv4's.
+    An IPv6-only client reaches IPv4 destinations through the NAT gateway's NAT64; the flow log
+    shows the synthesised IPv6 address, but the service it reaches is the embedded IPv4's.
     """
     first = pl.lit(NAT64_FIRST, dtype=KEY)
     last = pl.lit(NAT64_FIRST + 0xFFFFFFFF, dtype=KEY)

@@ -50,7 +50,8 @@ class Unreachable(OSError):
 
 
 def download(url: str, timeout_s: float, retries: int, backoff_s: float) -> bytes:
-    """GET ``url`` with a timeout, retrying connection errors, 429 and 5xx with exponential backoff."""
+    """GET ``url`` with a timeout, retrying connection errors, 429 and 5xx with exponential
+    backoff."""
     retry = Retry(
         total=retries,
         connect=retries,
@@ -72,7 +73,8 @@ def download(url: str, timeout_s: float, retries: int, backoff_s: float) -> byte
             ) from exc
     if response.status_code != 200:
         raise Unreachable(
-            f"{url}: HTTP {response.status_code} {response.reason} (after {retries} retries for 429/5xx)"
+            f"{url}: HTTP {response.status_code} {response.reason} "
+            f"(after {retries} retries for 429/5xx)"
         )
     return response.content
 

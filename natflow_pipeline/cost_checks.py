@@ -97,11 +97,12 @@ class Completeness:
 
 
 def completeness(day: date, recent: pl.DataFrame) -> Completeness:
-    """Every NAT interface seen in the recent days must have NAT records in every UTC hour of ``day``.
+    """Every NAT interface seen in the recent days must have NAT records in every UTC hour of
+    ``day``.
 
-    ``recent``: account_id, region, interface_id, usage_date, start (epoch seconds) of the NAT rows of
-    ``day`` and the days before it. An hour with no record of a gateway that carries traffic every
-    day means a delivery is missing (or late), and the day's bytes would be short.
+    ``recent``: account_id, region, interface_id, usage_date, start (epoch seconds) of the NAT rows
+    of ``day`` and the days before it. An hour with no record of a gateway that carries traffic
+    every day means a delivery is missing (or late), and the day's bytes would be short.
     """
     interfaces = recent.select("account_id", "region", "interface_id").unique()
     if interfaces.is_empty():  # a list literal does not broadcast onto zero rows in Polars 2.1

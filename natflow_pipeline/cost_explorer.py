@@ -25,7 +25,8 @@ from natflow_pipeline.pricing import USAGE_TYPE_REGIONS
 NAT_DATA_PROCESSED_GROUP = "EC2: NAT Gateway - Data Processed"
 METRICS = ("UsageQuantity", "UnblendedCost")
 #: ``NatGateway-Bytes`` (zonal) and ``RegionalNatGateway-Bytes`` (regional NAT gateways), with an
-#: optional region prefix. Anything else in the group is an error: it would be money we cannot place.
+#: optional region prefix. Anything else in the group is an error: it would be money we cannot
+#: place.
 _USAGE_TYPE = re.compile(r"^(?:(?P<code>[A-Z]{2,4}\d?)-)?(?P<kind>(?:Regional)?NatGateway-Bytes)$")
 
 USAGE_SCHEMA: dict[str, pl.DataType] = {
@@ -90,7 +91,8 @@ def fetch_day(client: GetCostAndUsage, day: date, max_pages: int = 1000) -> DayO
         for period in response.get("ResultsByTime", []):
             if period["TimePeriod"]["Start"] != day.isoformat():
                 raise CostExplorerError(
-                    f"Cost Explorer answered for {period['TimePeriod']['Start']} when asked for {day}"
+                    f"Cost Explorer answered for {period['TimePeriod']['Start']} "
+                    f"when asked for {day}"
                 )
             estimated = estimated or bool(period.get("Estimated", False))
             rows += [
@@ -134,7 +136,8 @@ def _pages(client: GetCostAndUsage, day: date, max_pages: int) -> Iterator[Mappi
             error = exc.response.get("Error", {})
             attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) + 1
             raise CostExplorerError(
-                f"Cost Explorer GetCostAndUsage for {day} (page {page}) failed after {attempts} attempt(s): "
+                f"Cost Explorer GetCostAndUsage for {day} (page {page}) "
+                f"failed after {attempts} attempt(s): "
                 f"{error.get('Code', 'error')}: {error.get('Message', '')}"
             ) from exc
         except BotoCoreError as exc:
@@ -154,7 +157,8 @@ def _row(day: date, group: Mapping[str, Any], estimated: bool) -> dict[str, Any]
     keys = group.get("Keys", [])
     if len(keys) != 2:
         raise CostExplorerError(
-            f"Cost Explorer group for {day} has keys {keys!r}; expected [usage type, linked account]"
+            f"Cost Explorer group for {day} has keys {keys!r}; "
+            "expected [usage type, linked account]"
         )
     usage_type, account = keys
     usage = group["Metrics"]["UsageQuantity"]

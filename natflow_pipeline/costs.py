@@ -131,7 +131,8 @@ def aggregate_attributed(
         )
         .group_by(*gateway_keys, "_internal_class", "_external_class", _HOUR)
         .agg(*_TOTALS)
-        # An address missing from the attribution gets a null class: team unattributed, as attach does.
+        # An address missing from the attribution gets a null class: team unattributed, as attach
+        # does.
         .join(inside_classes.lazy(), on="_internal_class", how="left")
         .join(outside_classes.lazy(), on="_external_class", how="left")
         .with_columns(pl.col("team").fill_null(UNATTRIBUTED))

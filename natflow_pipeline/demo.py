@@ -13,13 +13,15 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-# raw_flow_logs is an observable source asset, a Dagster beta API; its warning is noise here.
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
-
 from natflow_pipeline.dashboard.publish import DASHBOARD_FILE, reports_location
-from natflow_pipeline.definitions import defs
 from natflow_pipeline.paths import DATA_DIR
 from natflow_pipeline.resources.warehouse import WarehouseResource
+
+# raw_flow_logs is an observable source asset, a Dagster beta API; its warning is noise here.
+# Importing the definitions emits it, so the filter must come before that import.
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+
+from natflow_pipeline.definitions import defs  # noqa: E402 (must follow the filter above)
 
 
 def sample_days() -> list[str]:
@@ -101,7 +103,8 @@ def main() -> None:
             print(table)
             print(f"total: {table['bytes'].sum():,} bytes, ${table['total_usd'].sum():,.4f}")
             print(
-                f"reconciliation with Cost Explorer, {day} (GB = {defs.resources['pricing'].billing_gb_bytes:,} bytes)"
+                f"reconciliation with Cost Explorer, {day} "
+                f"(GB = {defs.resources['pricing'].billing_gb_bytes:,} bytes)"
             )
             print(reconciliation_table(warehouse, day))
     dashboard = (

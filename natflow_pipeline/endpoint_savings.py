@@ -126,8 +126,8 @@ def eligible(enriched: pl.DataFrame, interface_services: dict[str, str]) -> pl.D
 def excluded_aws_bytes(
     enriched: pl.DataFrame, interface_services: dict[str, str] | None = None
 ) -> pl.DataFrame:
-    """AWS-bound bytes no endpoint here would carry, by reason and service (for the asset's metadata:
-    every AWS byte is either in the table or counted here)."""
+    """AWS-bound bytes no endpoint here would carry, by reason and service (for the asset's
+    metadata: every AWS byte is either in the table or counted here)."""
     interface_services = INTERFACE_SERVICES if interface_services is None else interface_services
     services = [*GATEWAY_SERVICES, *interface_services]
     reason = (

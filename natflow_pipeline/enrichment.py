@@ -57,8 +57,8 @@ def enrich(
     return enriched.with_columns(destination_class().alias("destination_class"))
 
 
-#: One row per distinct address of the day and side: the internal side carries the IPAM match
-#: (team ``unattributed`` when none), the external side the ip-ranges match (nulls for the internet).
+#: One row per distinct address of the day and side: the internal side carries the IPAM match (team
+#: ``unattributed`` when none), the external side the ip-ranges match (nulls for the internet).
 ATTRIBUTION_SCHEMA: dict[str, pl.DataType] = {
     "usage_date": pl.Date,
     "side": pl.String,  # INTERNAL_SIDE | EXTERNAL_SIDE
@@ -154,7 +154,8 @@ def attribution_table(
 ) -> pl.DataFrame:
     """The day's rows of ``address_attribution``: :func:`attribution_of` plus the day and which
     IPAM snapshot and ip-ranges version answered (so a reader can tell a stale attribution).
-    ``known``: answers to reuse, from the same snapshot and version (see :func:`reusable_answers`)."""
+    ``known``: answers to reuse, from the same snapshot and version (see
+    :func:`reusable_answers`)."""
     return (
         attribution_of(nat_flows, ipam_intervals, aws_intervals, known)
         .with_columns(
@@ -229,7 +230,8 @@ def destination_class() -> pl.Expr:
 def _match(
     addresses: pl.Series, intervals: pl.DataFrame, payload: list[str], nat64: bool = False
 ) -> pl.DataFrame:
-    """The distinct addresses among ``addresses`` (``addr``) that are addresses, with their match."""
+    """The distinct addresses among ``addresses`` (``addr``) that are addresses, with their
+    match."""
     distinct = addresses.unique().drop_nulls().alias("addr")
     keyed = _keyed(distinct, nat64)
     return longest_prefix_match(
@@ -247,9 +249,9 @@ def _keyed(distinct: pl.Series, nat64: bool) -> pl.DataFrame:
 def _sided(
     distinct: pl.Series, intervals: pl.DataFrame, payload: list[str], side: str, nat64: bool
 ) -> pl.DataFrame:
-    """Every address of ``distinct`` (distinct already, no null) with its match: nulls where none, and for
-    text that is not an address, which stays listed rather than silently dropped. Such text is
-    set apart and put back, rather than every answer joined back to the list: the join cost as
+    """Every address of ``distinct`` (distinct already, no null) with its match: nulls where none,
+    and for text that is not an address, which stays listed rather than silently dropped. Such text
+    is set apart and put back, rather than every answer joined back to the list: the join cost as
     much as the match."""
     keyed = _keyed(distinct.alias("addr"), nat64)
     valid = keyed.filter(pl.col("key").is_not_null())

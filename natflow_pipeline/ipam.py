@@ -70,7 +70,8 @@ class TeamSource:
                     return label[len(arg) :]
             return None
         raise ValueError(
-            f"unknown team source {self.spec!r}: expected tenant, tenant_group, custom_field:<name> or tag:<prefix>"
+            f"unknown team source {self.spec!r}: "
+            "expected tenant, tenant_group, custom_field:<name> or tag:<prefix>"
         )
 
 
@@ -150,7 +151,8 @@ def _row(
 
 
 def _resolve_inheritance(rows: list[dict[str, Any]], inherit: bool) -> None:
-    """Fill effective_* from the nearest enclosing *prefix* that has a value (O(n x prefix length))."""
+    """Fill effective_* from the nearest enclosing *prefix* that has a value
+    (O(n x prefix length))."""
     teams = _by_block({r["prefix"]: r["team"] for r in rows if r["kind"] == "prefix" and r["team"]})
     accounts = _by_block(
         {

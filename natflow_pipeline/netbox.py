@@ -170,7 +170,8 @@ class _errors:
             hint = " (check NETBOX_TOKEN: the token was rejected)" if status in (401, 403) else ""
             raise NetBoxError(
                 self._scrub(
-                    f"NetBox at {url} answered HTTP {status} for {_path(exc.req.url, url)}{hint}: {detail}"
+                    f"NetBox at {url} answered HTTP {status} "
+                    f"for {_path(exc.req.url, url)}{hint}: {detail}"
                 ),
                 url,
                 status,
@@ -182,7 +183,8 @@ class _errors:
         if isinstance(exc, requests.RequestException):
             raise NetBoxError(
                 self._scrub(
-                    f"NetBox at {url} is unreachable after {self.conn.retries} retries: {type(exc).__name__}: {exc}"
+                    f"NetBox at {url} is unreachable after {self.conn.retries} retries: "
+                    f"{type(exc).__name__}: {exc}"
                 ),
                 url,
             ) from None

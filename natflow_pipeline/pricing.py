@@ -15,7 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-PRICES_SOURCE = "https://aws.amazon.com/vpc/pricing/ (NAT Gateway pricing, per region) and AWS's price-list offer file (AmazonEC2, usage types <CODE>-NatGateway-Bytes / -Hours)"
+PRICES_SOURCE = (
+    "https://aws.amazon.com/vpc/pricing/ (NAT Gateway pricing, per region) and AWS's price-list "
+    "offer file (AmazonEC2, usage types <CODE>-NatGateway-Bytes / -Hours)"
+)
 PRICES_READ_ON = "2026-11-27"
 
 PriceStatus = Literal["verified", "corroborated", "unverified", "unknown"]
@@ -119,7 +122,10 @@ class UnknownRegionPrice(KeyError):
     """A region with NAT traffic but no price: costing it at zero would hide real money."""
 
     def __str__(self) -> str:
-        return f"no NAT gateway price for region {self.args[0]!r}; add it under nat_prices in the pricing configuration"
+        return (
+            f"no NAT gateway price for region {self.args[0]!r}; "
+            "add it under nat_prices in the pricing configuration"
+        )
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,8 @@ class PriceBook:
     def __post_init__(self) -> None:
         if self.billing_gb_bytes not in (BILLING_GB_BYTES_BINARY, BILLING_GB_BYTES_DECIMAL):
             raise ValueError(
-                f"billing_gb_bytes must be {BILLING_GB_BYTES_BINARY} (2^30) or {BILLING_GB_BYTES_DECIMAL} (10^9), got {self.billing_gb_bytes}"
+                f"billing_gb_bytes must be {BILLING_GB_BYTES_BINARY} (2^30) or "
+                f"{BILLING_GB_BYTES_DECIMAL} (10^9), got {self.billing_gb_bytes}"
             )
 
     def prices(self) -> dict[str, tuple[float, float]]:

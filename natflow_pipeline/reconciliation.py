@@ -39,7 +39,8 @@ class Tolerance:
 
     ``relative``: allowed |difference| as a fraction of Cost Explorer's GB (0.01 = 1%).
     ``absolute_gb``: a floor, so a gateway with a few kilobytes of usage is not a 100% miss.
-    ``lag_days``: a day younger than this (against ``today``) is still being billed: WARN, not ERROR.
+    ``lag_days``: a day younger than this (against ``today``) is still being billed: WARN, not
+    ERROR.
     """
 
     relative: float = 0.01

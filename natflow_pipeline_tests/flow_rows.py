@@ -1,4 +1,5 @@
-"""Hand-made enriched NAT rows for the insights' unit tests (the columns enrichment.attach gives)."""
+"""Hand-made enriched NAT rows for the insights' unit tests (the columns enrichment.attach
+gives)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ def row(
     day: date = date(2026, 11, 2),
     account: str | None = "111111111111",
 ) -> dict:
-    """One NAT row; the destination class follows from the service's region as enrichment decides it."""
+    """One NAT row; the destination class follows from the service's region as enrichment decides
+    it."""
     src, dst = (internal, external) if direction == "egress" else (external, internal)
     klass = (
         "internet"

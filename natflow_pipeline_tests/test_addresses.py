@@ -32,7 +32,7 @@ def match(prefixes: list[tuple[str, str, int]], addresses: list[str]) -> dict[st
     frame = pl.DataFrame({"addr": addresses})
     frame = frame.with_columns(key=address_keys(frame["addr"]))
     out = longest_prefix_match(frame, "key", intervals, ["owner"])
-    return dict(zip(out["addr"], out["owner"]))
+    return dict(zip(out["addr"], out["owner"], strict=True))
 
 
 def reference(prefixes: list[tuple[str, str, int]], address: str) -> str | None:
@@ -88,7 +88,8 @@ def test_longest_prefix_match_agrees_with_the_obvious_reference(prefixes, probes
             str(net.broadcast_address),
             str(net.network_address - 1) if int(net.network_address) else str(net.network_address),
         ]
-    # Deduplicate equal (prefix, rank) choices the way the product does: one owner per prefix and rank.
+    # Deduplicate equal (prefix, rank) choices the way the product does: one owner per prefix and
+    # rank.
     got = match(prefixes, probes + edges)
     for address in probes + edges:
         assert got[address] == reference(prefixes, address), address
@@ -122,7 +123,8 @@ def test_nat64_addresses_unwrap_to_their_ipv4():
     v6_length=st.integers(0, 128),
 )
 def test_network_text_is_what_ipaddress_says(value, length, v6, v6_length):
-    """Host bits dropped, a bare address a /32, IPv6 canonical: exactly ``str(ip_network(strict=False))``."""
+    """Host bits dropped, a bare address a /32, IPv6 canonical: exactly
+    ``str(ip_network(strict=False))``."""
     for cidr in (
         str(ipaddress.IPv4Address(value)) + ("" if length is None else f"/{length}"),
         f"{ipaddress.IPv6Address(v6)}/{v6_length}",

@@ -64,7 +64,8 @@ def test_reading_a_day_makes_the_setting() -> None:
         "from natflow_pipeline.flowlogs.day import read_day\n"
         "assert allocator.keep_freed_buffers.cache_info().currsize == 0\n"
         "read_day([], lambda path: b'', date(2026, 11, 10)).nat_flows.collect()\n"
-        "print(allocator.keep_freed_buffers.cache_info().currsize, allocator.keep_freed_buffers())\n"
+        "print(allocator.keep_freed_buffers.cache_info().currsize,"
+        " allocator.keep_freed_buffers())\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["1", "True"]

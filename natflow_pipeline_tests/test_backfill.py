@@ -4,9 +4,9 @@ as the UI's "Materialize > Backfill" does, with two runs at once.
 Two instances share one set of generated days and one in-process reference: SQLite and local
 files (what ``dagster dev`` gives a developer), and production's shape: the production
 dagster.yaml on a real PostgreSQL, with flow logs and Delta tables on a moto S3 server. (One
-backfill is 15 runs; PostgreSQL and S3 share a variant to keep the suite within minutes.) Each asserts that every partition of every
-asset materialized, that the tables hold exactly the 7 days, and that their content equals
-materializing the same days one by one in process.
+backfill is 15 runs; PostgreSQL and S3 share a variant to keep the suite within minutes.) Each
+asserts that every partition of every asset materialized, that the tables hold exactly the 7 days,
+and that their content equals materializing the same days one by one in process.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ PARTITIONED_ASSETS = (
     "endpoint_savings",
 )
 UNPARTITIONED_ASSETS = ("aws_ip_ranges", "nat_dashboard")
-#: Delta table -> its partition column (flow_log_files and rejected_flow_log_lines are written by nat_flows).
+#: Delta table -> its partition column (flow_log_files and rejected_flow_log_lines are written by
+#: nat_flows).
 DAILY_TABLES = {
     "nat_flows": "usage_date",
     "flow_log_files": "usage_date",
@@ -130,7 +131,8 @@ def postgres() -> Iterator[Postgres]:
 
 def instance_yaml(postgres: Postgres | None) -> str:
     """deploy/dagster.yaml, the production instance, with its limits lowered for a small machine;
-    without PostgreSQL its storage falls back to SQLite under DAGSTER_HOME (as ``dagster dev``'s)."""
+    without PostgreSQL its storage falls back to SQLite under DAGSTER_HOME (as ``dagster dev``'s).
+    """
     config = copy.deepcopy(yaml.safe_load((PROJECT_ROOT / "deploy" / "dagster.yaml").read_text()))
     config["concurrency"]["runs"]["max_concurrent_runs"] = CONCURRENT_RUNS
     config["concurrency"]["pools"]["default_limit"] = CONCURRENT_RUNS
@@ -260,7 +262,9 @@ query Assets($partitions: [String!]) {
   assetNodes {
     assetKey { path }
     isMaterializable
-    assetMaterializations(partitions: $partitions) { partition runId metadataEntries { label __typename } }
+    assetMaterializations(partitions: $partitions) {
+      partition runId metadataEntries { label __typename }
+    }
   }
 }
 """
@@ -347,7 +351,8 @@ def max_overlap(runs: list[dict]) -> int:
 
 def canonical(warehouse: WarehouseResource, table: str) -> pl.DataFrame:
     """A table's rows, sorted, with where the flow logs lived (a local folder or an S3 bucket)
-    cut down to the key below AWSLogs/, so two warehouses built from the same files compare equal."""
+    cut down to the key below AWSLogs/, so two warehouses built from the same files compare equal.
+    """
     frame = warehouse.get().scan(table).collect().drop(RUN_TIME_COLUMNS, strict=False)
     for column, dtype in frame.schema.items():
         if dtype == pl.String and frame[column].str.contains("AWSLogs/").any():

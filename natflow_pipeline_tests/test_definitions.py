@@ -1,4 +1,5 @@
-"""The code location loads as `dagster dev` would load it, so a broken import fails here, not in the UI."""
+"""The code location loads as `dagster dev` would load it, so a broken import fails here, not in
+the UI."""
 
 import subprocess
 import sys

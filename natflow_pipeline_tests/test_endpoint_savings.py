@@ -1,4 +1,5 @@
-"""endpoint_savings: what gateway and interface endpoints would save, against hand-worked numbers."""
+"""endpoint_savings: what gateway and interface endpoints would save, against hand-worked
+numbers."""
 
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ def test_gateway_endpoint_saves_the_whole_nat_processing_charge():
 
 
 def test_interface_endpoint_pays_off_above_its_break_even_volume():
-    # 100 GB a day to API Gateway from two teams (60/40): one endpoint in 3 AZs costs 0.01 x 3 x 24 = $0.72/day
+    # 100 GB a day to API Gateway from two teams (60/40): one endpoint in 3 AZs costs
+    # 0.01 x 3 x 24 = $0.72/day
     rows = [
         row("payments", "10.10.1.5", "3.218.0.1", 60 * GB, "API_GATEWAY", "us-east-1"),
         row(
@@ -103,7 +105,7 @@ def test_only_same_region_traffic_to_a_service_with_an_endpoint_counts():
     got = savings_of(rows)
     assert got["aws_service"].to_list() == ["S3"] and got["bytes"].item() == 1 * GB
     excluded = excluded_aws_bytes(frame(rows))
-    assert dict(zip(excluded["aws_service"], excluded["bytes"])) == {
+    assert dict(zip(excluded["aws_service"], excluded["bytes"], strict=True)) == {
         "AMAZON": 4 * GB,
         "EC2": 3 * GB,
         "S3": 2 * GB,
@@ -141,7 +143,8 @@ def test_an_interface_candidate_in_a_region_without_endpoint_price_fails_clearly
 
 
 def test_sample_savings_agree_with_the_gold_tables_processing_cost(sample_warehouse):
-    """The NAT cost an endpoint would save is exactly the gold table's data-processing cost of those rows."""
+    """The NAT cost an endpoint would save is exactly the gold table's data-processing cost of those
+    rows."""
     store = sample_warehouse.get()
     savings = store.scan("endpoint_savings").collect()
     costs = (

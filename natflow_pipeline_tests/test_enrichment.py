@@ -26,12 +26,12 @@ from natflow_pipeline.enrichment import (
     enrich,
     reusable_answers,
 )
-
-DAY = date(2026, 11, 2)
 from natflow_pipeline.flowlogs.day import NAT_FLOWS_SCHEMA
 from natflow_pipeline.paths import DEFAULT_IP_RANGES, DEFAULT_IPAM_EXPORT
 from natflow_pipeline.pricing import PriceBook
 from natflow_pipeline.top_talkers import DEFAULT_TOP_N, top_talkers
+
+DAY = date(2026, 11, 2)
 
 
 @pytest.fixture(scope="module")
@@ -290,7 +290,8 @@ def test_an_attribution_that_lists_an_address_twice_fails_by_name(intervals):
         match=r"lists 1 internal_addr value\(s\) more than once \(e\.g\. 10\.10\.1\.50\)",
     ):
         aggregate_attributed(flows, twice)
-    # a null address in a hand-made attribution is no answer: the row without an address stays unattributed
+    # a null address in a hand-made attribution is no answer: the row without an address stays
+    # unattributed
     with_null = pl.concat(
         [
             attribution,

@@ -44,7 +44,7 @@ def address(addr, tenant=None):
 def teams_of(frame: pl.DataFrame, addresses: list[str]) -> dict[str, str | None]:
     probe = pl.DataFrame({"addr": addresses}).with_columns(key=address_keys(pl.Series(addresses)))
     out = longest_prefix_match(probe, "key", lookup_intervals(frame), list(ipam.MATCH_SCHEMA))
-    return dict(zip(out["addr"], out["team"]))
+    return dict(zip(out["addr"], out["team"], strict=True))
 
 
 NESTED = [

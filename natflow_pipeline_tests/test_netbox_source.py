@@ -1,5 +1,6 @@
 """NetBoxSource without a NetBox: how it is chosen, and how it reports a server that misbehaves
-(a real loopback HTTP server answering 503 or HTML). The real-NetBox tier is assets/test_netbox_ipam.py."""
+(a real loopback HTTP server answering 503 or HTML). The real-NetBox tier is
+assets/test_netbox_ipam.py."""
 
 from __future__ import annotations
 

@@ -24,7 +24,8 @@ def test_the_readme_has_a_snippet_per_tool():
 
 @pytest.fixture(scope="module")
 def snippet_results(sample_warehouse, tmp_path_factory) -> dict[str, pl.DataFrame]:
-    """Each snippet run in a folder whose ``data/warehouse`` is the materialized sample warehouse."""
+    """Each snippet run in a folder whose ``data/warehouse`` is the materialized sample
+    warehouse."""
     workdir = tmp_path_factory.mktemp("readme")
     (workdir / "data").mkdir()
     (workdir / "data" / "warehouse").symlink_to(sample_warehouse.uri, target_is_directory=True)

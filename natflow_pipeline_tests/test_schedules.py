@@ -1,4 +1,5 @@
-"""The daily schedule builds yesterday and the day before, in UTC, never before the first partition."""
+"""The daily schedule builds yesterday and the day before, in UTC, never before the first
+partition."""
 
 from datetime import datetime, timezone
 

@@ -73,7 +73,8 @@ def test_top_n_must_be_positive():
 
 
 def test_sample_top_talkers_match_the_articles_query(sample_warehouse):
-    """The same numbers as SELECT pkt_srcaddr, pkt_dstaddr, sum(bytes) GROUP BY 1,2 ORDER BY 3 DESC."""
+    """The same numbers as SELECT pkt_srcaddr, pkt_dstaddr, sum(bytes) GROUP BY 1,2 ORDER BY 3
+    DESC."""
     store = sample_warehouse.get()
     for day in store.partition_values("top_talkers", "usage_date"):
         stored = store.read_partition("top_talkers", "usage_date", date.fromisoformat(day)).sort(
@@ -91,7 +92,8 @@ def test_sample_top_talkers_match_the_articles_query(sample_warehouse):
         assert stored.height == 100
         assert stored["rank"].to_list() == list(range(1, 101))
         assert stored["bytes"].to_list() == article["bytes"].head(100).to_list()
-        # every other column is a function of the pair: grouping by the pair alone gives as many pairs
+        # every other column is a function of the pair: grouping by the pair alone gives as many
+        # pairs
         assert (
             enriched.select(pl.struct("pkt_srcaddr", "pkt_dstaddr").n_unique()).item()
             == top_talkers(enriched, 10**9).height

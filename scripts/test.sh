@@ -6,4 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 # The dashboard test renders in a real headless Chromium (Debian package; installed when missing).
 bash scripts/install_chromium.sh
+# Lint before the tests (configured in pyproject.toml): a formatting or lint finding fails fast.
+.venv/bin/ruff format --check --quiet .
+.venv/bin/ruff check --quiet .
 exec .venv/bin/pytest "$@"

@@ -1,4 +1,5 @@
-"""What AWS billed for NAT data processing (Cost Explorer), and its reconciliation with the flow logs."""
+"""What AWS billed for NAT data processing (Cost Explorer),
+and its reconciliation with the flow logs."""
 
 from datetime import date, datetime, timezone
 from typing import Literal
@@ -81,7 +82,8 @@ def cost_explorer_nat_usage(
             else pl.DataFrame(schema=USAGE_SCHEMA)
         )
         context.log.info(
-            f"Cost Explorer already answered for {day} (final); not asking again (refetch={config.refetch})"
+            f"Cost Explorer already answered for {day} (final); "
+            f"not asking again (refetch={config.refetch})"
         )
         return dg.MaterializeResult(
             metadata=_usage_metadata(usage, previous.row(0, named=True), fetched=False)
@@ -169,7 +171,8 @@ def nat_cost_reconciliation(
     )
     if answers.is_empty():
         raise dg.Failure(
-            f"no Cost Explorer answer stored for {day}: materialize cost_explorer_nat_usage for {day} first"
+            f"no Cost Explorer answer stored for {day}: "
+            f"materialize cost_explorer_nat_usage for {day} first"
         )
     request = answers.row(0, named=True)
     usage = (
@@ -229,7 +232,9 @@ def nat_cost_reconciliation(
                 if status == "WARN"
                 else dg.AssetCheckSeverity.ERROR,
                 metadata=numbers,
-                description=f"flow-log NAT GB vs Cost Explorer per account and region for {day}: {status}",
+                description=(
+                    f"flow-log NAT GB vs Cost Explorer per account and region for {day}: {status}"
+                ),
             )
         ],
     )

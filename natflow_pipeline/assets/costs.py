@@ -30,18 +30,21 @@ from natflow_pipeline.warehouse import Warehouse
             "rows_accounted_for",
             asset="team_daily_costs",
             blocking=True,
-            description="The day's flow log rows read = kept + filtered + rejected, and every kept row is costed.",
+            description="The day's flow log rows read = kept + filtered + rejected, and every kept "
+            "row is costed.",
         ),
         dg.AssetCheckSpec(
             "nat_interfaces_complete",
             asset="team_daily_costs",
             blocking=True,
-            description="Every NAT interface seen in the last days has NAT records in every UTC hour of the day.",
+            description="Every NAT interface seen in the last days has NAT records in every UTC "
+            "hour of the day.",
         ),
         dg.AssetCheckSpec(
             "unattributed_share",
             asset="team_daily_costs",
-            description="Share of the day's NAT bytes with team 'unattributed' is below the threshold (WARN).",
+            description="Share of the day's NAT bytes with team 'unattributed' is below the "
+            "threshold (WARN).",
         ),
     ],
     pool=delta_pool("team_daily_costs"),
@@ -108,7 +111,8 @@ def team_daily_costs(
                 }
             ),
             "top_teams": dg.MetadataValue.md(markdown_table(by_team.head(10))),
-            # NAT rows of the day costed per second (reading them and the attribution, joining, pricing).
+            # NAT rows of the day costed per second (reading them and the attribution, joining,
+            # pricing).
             "rows_per_second": round(flows.height / elapsed, 1) if elapsed > 0 else 0.0,
             "delta_version": version,
         },
@@ -217,6 +221,7 @@ def _checks(
                     markdown_table(attributed.top_unattributed)
                 ),
             },
-            description="add the top unattributed internal addresses (or their prefixes) to NetBox with a team",
+            description="add the top unattributed internal addresses (or their prefixes) to NetBox "
+            "with a team",
         ),
     ]

@@ -39,11 +39,12 @@ from natflow_pipeline.warehouse import Warehouse
     pool=delta_pool(ATTRIBUTION_TABLE),
     backfill_policy=DAILY_BACKFILL_POLICY,
     description="One row per distinct address of the day's nat_flows: each internal address (side "
-    "'internal') with its team and owning account (most specific IPAM prefix; IP address objects beat "
-    "prefixes; no match: 'unattributed'), each external address (side 'external') with its AWS service "
-    "and region (most specific ip-ranges prefix; a named service beats AMAZON), and the IPAM snapshot "
-    "and ip-ranges version used. Consumers join it back to nat_flows (enrichment.attach); after an "
-    "IPAM fix only this and what reads it are rewritten, never a copy of every NAT row.",
+    "'internal') with its team and owning account (most specific IPAM prefix; IP address objects "
+    "beat prefixes; no match: 'unattributed'), each external address (side 'external') with its "
+    "AWS service and region (most specific ip-ranges prefix; a named service beats AMAZON), and "
+    "the IPAM snapshot and ip-ranges version used. Consumers join it back to nat_flows "
+    "(enrichment.attach); after an IPAM fix only this and what reads it are rewritten, never a "
+    "copy of every NAT row.",
 )
 def address_attribution(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
@@ -72,7 +73,8 @@ def address_attribution(
             "ipam_snapshot_used": snapshot_date,
             "ip_ranges_sync_token_used": sync_token,
             "external_answers_reused": reused,
-            # NAT rows of the day attributed per second (reading their addresses, matching, not the write).
+            # NAT rows of the day attributed per second (reading their addresses, matching, not the
+            # write).
             "rows_per_second": round(nat_rows / elapsed, 1) if elapsed > 0 else 0.0,
             "delta_version": version,
         }

@@ -94,12 +94,13 @@ def nat_flows(
     written = result.nat_flows.streamed_rows
     balanced = result.balanced() and written == totals["rows_kept"]
     identity = (
-        f"read {totals['rows_read']:,} = kept {totals['rows_kept']:,} + filtered {totals['rows_filtered']:,} "
-        f"+ rejected {totals['rows_rejected']:,}"
+        f"read {totals['rows_read']:,} = kept {totals['rows_kept']:,} "
+        f"+ filtered {totals['rows_filtered']:,} + rejected {totals['rows_rejected']:,}"
     )
     if result.files_rejected_by_reason:
         context.log.warning(
-            f"{totals['files_rejected']} unreadable file(s) skipped for {day}: {result.files_rejected_by_reason}"
+            f"{totals['files_rejected']} unreadable file(s) skipped for {day}: "
+            f"{result.files_rejected_by_reason}"
         )
     return dg.MaterializeResult(
         metadata={
@@ -136,7 +137,8 @@ def nat_flows(
                     "rejected": totals["rows_rejected"],
                     "written": written,
                 },
-                description="per file, rows read = kept + filtered + rejected; rows written = rows kept",
+                description="per file, rows read = kept + filtered + rejected; "
+                "rows written = rows kept",
             )
         ],
     )

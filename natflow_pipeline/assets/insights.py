@@ -37,9 +37,9 @@ SAVINGS_COLUMNS = ("usage_date", "region", "internal_addr", "external_addr", "by
     group_name=GROUP,
     pool=delta_pool("top_talkers"),
     backfill_policy=DAILY_BACKFILL_POLICY,
-    description="Per UTC day, the top N (insights.top_n, default 100) true source -> destination pairs "
-    "(pkt-srcaddr, pkt-dstaddr) by bytes, both sides named: the team of the internal side, the AWS "
-    "service and region of the external side, or 'internet'.",
+    description="Per UTC day, the top N (insights.top_n, default 100) true source -> destination "
+    "pairs (pkt-srcaddr, pkt-dstaddr) by bytes, both sides named: the team of the internal side, "
+    "the AWS service and region of the external side, or 'internet'.",
 )
 def top_talkers(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, insights: InsightsResource
@@ -131,7 +131,8 @@ def endpoint_savings(
 
 
 class DashboardConfig(dg.Config):
-    """The date range rendered; both ends inclusive and optional (open ends take every materialized day)."""
+    """The date range rendered; both ends inclusive and optional (open ends take every
+    materialized day)."""
 
     start_date: str | None = Field(
         default=None,
@@ -146,11 +147,11 @@ class DashboardConfig(dg.Config):
     deps=[team_daily_costs, top_talkers, endpoint_savings, nat_cost_reconciliation],
     group_name=GROUP,
     pool=delta_pool("nat_dashboard"),
-    description="A self-contained interactive HTML dashboard (plotly.js inlined: works offline) of the "
-    "days of team_daily_costs in the configured range (default: all materialized days): cost per team "
-    "and day, unattributed share, top talkers, endpoint savings and each day's reconciliation status "
-    "(nat_cost_reconciliation, when that table exists). Reads only the Delta tables; its path is in "
-    "the metadata.",
+    description="A self-contained interactive HTML dashboard (plotly.js inlined: works offline) "
+    "of the days of team_daily_costs in the configured range (default: all materialized days): "
+    "cost per team and day, unattributed share, top talkers, endpoint savings and each day's "
+    "reconciliation status (nat_cost_reconciliation, when that table exists). Reads only the "
+    "Delta tables; its path is in the metadata.",
 )
 def nat_dashboard(
     context: dg.AssetExecutionContext,

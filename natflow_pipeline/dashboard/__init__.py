@@ -1,1 +1,2 @@
-"""The interactive dashboard: data (read from the Delta tables), render (HTML), publish (write it)."""
+"""The interactive dashboard: data (read from the Delta tables), render (HTML),
+publish (write it)."""

@@ -57,7 +57,8 @@ def load(store: Warehouse, start: date | None = None, end: date | None = None) -
     ]
     if not days:
         raise DashboardError(
-            f"no materialized day of team_daily_costs in {start or 'the beginning'}..{end or 'today'} "
+            "no materialized day of team_daily_costs in "
+            f"{start or 'the beginning'}..{end or 'today'} "
             f"under {store.uri}: materialize the days first"
         )
     return DashboardData(
@@ -78,7 +79,8 @@ def _read(store: Warehouse, table: str, days: list[date]) -> pl.DataFrame:
 
 
 def cost_by_team_day(costs: pl.DataFrame) -> pl.DataFrame:
-    """usage_date x team: total_usd, gb, bytes (teams ordered by their range total, largest first)."""
+    """usage_date x team: total_usd, gb, bytes (teams ordered by their range total, largest
+    first)."""
     return (
         costs.group_by("usage_date", "team")
         .agg(pl.col("total_usd").sum(), pl.col("gb").sum(), pl.col("bytes").sum())

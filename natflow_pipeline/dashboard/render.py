@@ -52,7 +52,8 @@ def render(data: DashboardData) -> str:
     return PAGE.format(
         title=html.escape(title),
         subtitle=html.escape(
-            f"{len(data.days)} day(s) materialized in the range; generated {generated} from the Delta tables"
+            f"{len(data.days)} day(s) materialized in the range; "
+            f"generated {generated} from the Delta tables"
         ),
         body="\n".join(sections),
     )
@@ -182,7 +183,8 @@ def _kpis(data: DashboardData) -> str:
         ("reconciliation", ", ".join(f"{n} {s}" for s, n in statuses.iter_rows()) or "n/a")
     )
     items = "".join(
-        f'<div class="kpi"><div class="v">{html.escape(v)}</div><div class="k">{html.escape(k)}</div></div>'
+        f'<div class="kpi"><div class="v">{html.escape(v)}</div>'
+        f'<div class="k">{html.escape(k)}</div></div>'
         for k, v in cards
     )
     return f'<div class="kpis" id="kpis">{items}</div>'
@@ -193,8 +195,8 @@ def _top_talkers(data: DashboardData) -> str:
         return _missing("top_talkers has no rows for this range: materialize the top_talkers asset")
     pairs = top_pairs(data.top_talkers)
     note = (
-        "<p class='note'>True source → destination pairs (pkt-srcaddr, pkt-dstaddr), bytes summed over the days "
-        "each pair was in its day's top N.</p>"
+        "<p class='note'>True source → destination pairs (pkt-srcaddr, pkt-dstaddr), bytes summed "
+        "over the days each pair was in its day's top N.</p>"
     )
     table = _table(
         pairs.select(
@@ -231,9 +233,10 @@ def _endpoint_savings(data: DashboardData, colours: dict[str, str]) -> str:
         .sort("USD per month", descending=True)
     )
     note = (
-        "<p class='note'>Gateway endpoints (S3, DynamoDB; same region) are free: the NAT data-processing "
-        "charge is the saving. Interface endpoints pay off above their break-even volume (hourly charge per "
-        "AZ + per-GB charge). Negative bars: an endpoint would cost more than the NAT processing it saves.</p>"
+        "<p class='note'>Gateway endpoints (S3, DynamoDB; same region) are free: the NAT "
+        "data-processing charge is the saving. Interface endpoints pay off above their break-even "
+        "volume (hourly charge per AZ + per-GB charge). Negative bars: an endpoint would cost more "
+        "than the NAT processing it saves.</p>"
     )
     return (
         note
@@ -248,8 +251,8 @@ def _reconciliation(data: DashboardData) -> str:
         "<p class='note'>Flow-log GB against Cost Explorer's NAT usage per day, account and region "
         "(table <code>nat_cost_reconciliation</code>).</p>"
         if data.reconciliation is not None
-        else "<p class='note'>The reconciliation table <code>nat_cost_reconciliation</code> does not exist: "
-        "no day is reconciled against the bill yet.</p>"
+        else "<p class='note'>The reconciliation table <code>nat_cost_reconciliation</code> "
+        "does not exist: no day is reconciled against the bill yet.</p>"
     )
     return note + _table(status, status_column="status")
 
@@ -310,13 +313,16 @@ PAGE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <title>{title}</title>
 <style>
-body {{ font-family: "DejaVu Sans", Arial, sans-serif; margin: 24px; color: #212121; background: #fafafa; }}
+body {{ font-family: "DejaVu Sans", Arial, sans-serif; margin: 24px; \
+color: #212121; background: #fafafa; }}
 h1 {{ margin: 0 0 4px 0; font-size: 22px; }}
 h2 {{ font-size: 17px; margin: 0 0 8px 0; }}
 .sub, .note {{ color: #616161; font-size: 13px; }}
-section {{ background: #fff; border: 1px solid #e0e0e0; border-radius: 6px; padding: 14px; margin: 14px 0; }}
+section {{ background: #fff; border: 1px solid #e0e0e0; border-radius: 6px; \
+padding: 14px; margin: 14px 0; }}
 .kpis {{ display: flex; gap: 12px; flex-wrap: wrap; margin-top: 14px; }}
-.kpi {{ background: #fff; border: 1px solid #e0e0e0; border-radius: 6px; padding: 10px 16px; min-width: 150px; }}
+.kpi {{ background: #fff; border: 1px solid #e0e0e0; border-radius: 6px; \
+padding: 10px 16px; min-width: 150px; }}
 .kpi .v {{ font-size: 20px; font-weight: bold; }}
 .kpi .k {{ font-size: 12px; color: #616161; }}
 table {{ border-collapse: collapse; font-size: 12px; margin-top: 8px; }}

@@ -227,7 +227,8 @@ class DayOfFlows:
     def _read(self) -> _Accounting:
         if self.nat_flows.closed_early:
             raise RuntimeError(
-                "the day's NAT rows were closed before being read in full: its counts are incomplete"
+                "the day's NAT rows were closed before being read in full: "
+                "its counts are incomplete"
             )
         if not self.nat_flows.consumed:
             self.nat_flows.collect()
@@ -303,7 +304,8 @@ def read_day(
     :class:`FlowLogFileError` naming it, since the day would otherwise be silently short; with
     ``on_unreadable="skip"`` it is counted as a rejected file instead, with its reason. A header
     without the NAT fields always fails: that is the flow log's format, and every file would skip.
-    The same delivery listed twice (same key, or the same AWS file name under two keys) is read once.
+    The same delivery listed twice (same key, or the same AWS file name under two keys) is read
+    once.
 
     Files are classified in batches of about ``batch_rows`` rows (several small deliveries, or one
     large one): classifying a 700-row five-minute delivery on its own costs mostly fixed overhead.
@@ -592,7 +594,8 @@ def _require_fields(parsed: ParsedFile) -> None:
         raise MissingNatFieldsError(
             parsed.path,
             f"header lacks {', '.join(f.replace('_', '-') for f in missing)}: the NAT logic needs "
-            "srcaddr, dstaddr, pkt-srcaddr, pkt-dstaddr, bytes and start (add them to the flow log's custom format)",
+            "srcaddr, dstaddr, pkt-srcaddr, pkt-dstaddr, bytes and start "
+            "(add them to the flow log's custom format)",
             line=1,
             code="missing_nat_fields",
         )

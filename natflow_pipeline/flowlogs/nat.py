@@ -40,7 +40,8 @@ INGRESS = "ingress"
 
 
 def is_translated() -> pl.Expr:
-    """True on the client-side legs of a NAT connection (null-safe: a missing address is no match)."""
+    """True on the client-side legs of a NAT connection (null-safe: a missing address is no
+    match)."""
     src_changed = pl.col("srcaddr").ne_missing(pl.col("pkt_srcaddr"))
     dst_changed = pl.col("dstaddr").ne_missing(pl.col("pkt_dstaddr"))
     return src_changed | dst_changed

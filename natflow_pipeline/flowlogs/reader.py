@@ -32,7 +32,8 @@ from natflow_pipeline.flowlogs.fields import ADDRESS_FIELDS, FIELD_TYPES, is_num
 REJECTED_SCHEMA: dict[str, pl.DataType] = {
     "file": pl.String,
     "line": pl.Int64,
-    "reason": pl.String,  # a stable code: wrong_field_count, not_an_integer:<field>, not_an_address:<field>
+    # a stable code: wrong_field_count, not_an_integer:<field>, not_an_address:<field>
+    "reason": pl.String,
     "detail": pl.String,
     "text": pl.String,
 }
@@ -306,10 +307,11 @@ def _split(
     fields: list[str],
     wanted: list[str],
     path: str,
-    text: pl.Expr = pl.col("text"),
+    text: pl.Expr | None = None,
 ) -> ParsedFile:
     """Rows with no problem are kept (their ``wanted`` fields); the others are rejected with their
     first problem (and their ``text``, computed for rejected rows only)."""
+    text = pl.col("text") if text is None else text
     if not problems:
         return ParsedFile(path, fields, frame.select(LINE, *wanted))
     frame = frame.with_columns(

@@ -28,7 +28,8 @@ class FlowLogSource(dg.ConfigurableResource):
     lateness_minutes: int = Field(
         default=60,
         description="How far into the next day a delivery may still hold records of this day. AWS "
-        "delivers roughly every 5-10 minutes; an hour covers delays without reading the next day whole.",
+        "delivers roughly every 5-10 minutes; an hour covers delays without reading the next day "
+        "whole.",
     )
     internal_cidrs: list[str] = Field(
         default=list(DEFAULT_INTERNAL_CIDRS),
@@ -36,10 +37,10 @@ class FlowLogSource(dg.ConfigurableResource):
     )
     on_unreadable_file: Literal["fail", "skip"] = Field(
         default="fail",
-        description="A delivery that cannot be read at all (truncated or corrupt gzip, empty, no header, "
-        "unreadable Parquet): 'fail' fails the partition naming the file; 'skip' counts it as a rejected "
-        "file (reason in the metadata and in rejected_flow_log_lines) and goes on. A header without "
-        "the NAT fields always fails.",
+        description="A delivery that cannot be read at all (truncated or corrupt gzip, empty, no "
+        "header, unreadable Parquet): 'fail' fails the partition naming the file; 'skip' counts "
+        "it as a rejected file (reason in the metadata and in rejected_flow_log_lines) and goes "
+        "on. A header without the NAT fields always fails.",
     )
     s3_endpoint_url: str | None = Field(
         default=None, description="S3-compatible endpoint (tests: a moto server)."
@@ -63,7 +64,8 @@ class FlowLogSource(dg.ConfigurableResource):
         return self.uri.removeprefix("s3://") if self.uri.startswith("s3://") else self.uri
 
     def objects_for_day(self, day: date) -> list[FlowLogObject]:
-        """The day's objects; S3 paths carry ``s3://`` so errors and tables name them unambiguously."""
+        """The day's objects; S3 paths carry ``s3://`` so errors and tables name them
+        unambiguously."""
         objects = objects_for_day(
             self.filesystem(), self.root(), day, timedelta(minutes=self.lateness_minutes)
         )

@@ -1,4 +1,5 @@
-"""Settings of the insights: how many top talkers, how interface endpoints are priced, where reports go."""
+"""Settings of the insights: how many top talkers, how interface endpoints are priced,
+where reports go."""
 
 import dagster as dg
 from pydantic import Field
@@ -15,7 +16,8 @@ class InsightsResource(dg.ConfigurableResource):
     top_n: int = Field(default=DEFAULT_TOP_N, description="Pairs kept per day in top_talkers.")
     endpoint_az_count: int = Field(
         default=DEFAULT_ENDPOINT_AZ_COUNT,
-        description="Availability Zones an interface endpoint would be deployed in (its hourly charge is per AZ).",
+        description="Availability Zones an interface endpoint would be deployed in "
+        "(its hourly charge is per AZ).",
     )
     interface_endpoint_prices: dict[str, list[float]] = Field(
         default_factory=dict,
@@ -23,11 +25,13 @@ class InsightsResource(dg.ConfigurableResource):
     )
     interface_services: dict[str, str] = Field(
         default_factory=lambda: dict(INTERFACE_SERVICES),
-        description="ip-ranges.json service -> interface endpoint service name (com.amazonaws.<region>.<name>).",
+        description="ip-ranges.json service -> interface endpoint service name "
+        "(com.amazonaws.<region>.<name>).",
     )
     reports_uri: str | None = Field(
         default=None,
-        description="Folder (or s3:// prefix) the dashboard is written to; default: <warehouse uri>/reports.",
+        description="Folder (or s3:// prefix) the dashboard is written to; "
+        "default: <warehouse uri>/reports.",
     )
 
     def endpoint_price_book(self) -> EndpointPriceBook:

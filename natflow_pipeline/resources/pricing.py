@@ -23,7 +23,8 @@ class PricingResource(dg.ConfigurableResource):
 
     gateway_hours: GatewayHours = Field(
         default="full_day",
-        description="Hours a gateway is charged per day: full_day (24 per interface seen) | hours_seen (UTC hours with NAT records).",
+        description="Hours a gateway is charged per day: full_day (24 per interface seen) "
+        "| hours_seen (UTC hours with NAT records).",
     )
 
     def price_book(self) -> PriceBook:

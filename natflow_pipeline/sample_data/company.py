@@ -78,7 +78,8 @@ PREFIXES: tuple[Prefix, ...] = (
     Prefix("2600:1f18:4a00:10::/64", None, None),
 )
 
-#: (address, tenant): an address object with a tenant beats every prefix; one without overrides nothing.
+#: (address, tenant): an address object with a tenant beats every prefix; one without overrides
+#: nothing.
 IP_ADDRESSES: tuple[tuple[str, str | None], ...] = (
     ("10.10.1.50/24", "identity"),  # identity's auth proxy, in a payments subnet
     ("10.20.3.7/20", None),

@@ -27,9 +27,9 @@ from natflow_pipeline.pricing import PriceBook
 from natflow_pipeline.sample_data import company
 
 HEADER_FIELDS = (
-    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
-    "action log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr region az-id "
-    "flow-direction traffic-path pkt-src-aws-service pkt-dst-aws-service"
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start "
+    "end action log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr "
+    "region az-id flow-direction traffic-path pkt-src-aws-service pkt-dst-aws-service"
 ).split()
 NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
 DELIVERY_DELAY = timedelta(minutes=5)
@@ -125,8 +125,8 @@ def _cost_explorer_usage(ground_truth: dict) -> dict[str, object]:
         responses.append(usage_response(date.fromisoformat(day), groups))
     return {
         "about": "Cost Explorer GetCostAndUsage responses for the sample days (USAGE_TYPE_GROUP "
-        "'EC2: NAT Gateway - Data Processed', grouped by USAGE_TYPE and LINKED_ACCOUNT), written by "
-        "natflow_pipeline.sample_data from the generated NAT bytes",
+        "'EC2: NAT Gateway - Data Processed', grouped by USAGE_TYPE and LINKED_ACCOUNT), written "
+        "by natflow_pipeline.sample_data from the generated NAT bytes",
         "responses": responses,
     }
 

@@ -24,7 +24,9 @@ def test_the_sample_reconciles_with_its_cost_explorer_file_on_every_day(sample_w
     assert table.schema == pl.Schema(RECONCILIATION_SCHEMA)
     assert [d.isoformat() for d in table["usage_date"]] == sample_days()
     assert set(table["status"]) == {"PASS"}
-    assert set(zip(table["account_id"], table["region"])) == {("999999999999", "us-east-1")}
+    assert set(zip(table["account_id"], table["region"], strict=True)) == {
+        ("999999999999", "us-east-1")
+    }
     assert table["difference_pct"].abs().max() < 1e-6
     assert not table["estimated"].any()
 

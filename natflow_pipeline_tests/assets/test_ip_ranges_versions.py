@@ -1,4 +1,5 @@
-"""aws_ip_ranges fetched over real HTTP: versions by syncToken, fallbacks, and the version each day uses."""
+"""aws_ip_ranges fetched over real HTTP: versions by syncToken, fallbacks, and the version each day
+uses."""
 
 from __future__ import annotations
 
@@ -162,7 +163,8 @@ def test_a_stalled_server_times_out(served, tmp_path):
             "createDate",
         ),
         (
-            b'{"syncToken": "1", "createDate": "2026-08-22-15-17-05", "prefixes": [{"ip_prefix": "1.2.3.0/24"}], "ipv6_prefixes": []}',
+            b'{"syncToken": "1", "createDate": "2026-08-22-15-17-05", '
+            b'"prefixes": [{"ip_prefix": "1.2.3.0/24"}], "ipv6_prefixes": []}',
             "lacks",
         ),
     ],

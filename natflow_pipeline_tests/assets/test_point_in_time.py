@@ -1,6 +1,6 @@
-"""Each day's addresses are attributed against the IPAM snapshot of that day, else the nearest earlier one, and
-against the ip-ranges version in force that day; the metadata says which. A NetBox that cannot be
-read writes no snapshot."""
+"""Each day's addresses are attributed against the IPAM snapshot of that day, else the nearest
+earlier one, and against the ip-ranges version in force that day; the metadata says which. A NetBox
+that cannot be read writes no snapshot."""
 
 from __future__ import annotations
 

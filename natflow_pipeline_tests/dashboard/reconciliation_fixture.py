@@ -15,7 +15,8 @@ import polars as pl
 
 from natflow_pipeline.warehouse import Warehouse
 
-#: day -> (relative difference of the billed usage, estimated, status); days absent stay unreconciled.
+#: day -> (relative difference of the billed usage, estimated, status); days absent stay
+#: unreconciled.
 FIXTURE_DAYS: dict[str, tuple[float, bool, str]] = {
     "2026-11-01": (0.0004, False, "PASS"),
     "2026-11-02": (0.0082, True, "WARN"),

@@ -1,4 +1,5 @@
-"""The dashboard over an S3 warehouse (a real moto server on loopback): read there, written there."""
+"""The dashboard over an S3 warehouse (a real moto server on loopback): read there, written
+there."""
 
 from __future__ import annotations
 

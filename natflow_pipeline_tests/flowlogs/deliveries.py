@@ -22,8 +22,9 @@ import pyarrow.parquet as pq
 
 #: A custom format with every field the pipeline needs plus a few more; text files shuffle it.
 TEXT_FIELDS = (
-    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
-    "action log-status vpc-id subnet-id pkt-srcaddr pkt-dstaddr region flow-direction traffic-path"
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+    "start end action log-status vpc-id subnet-id pkt-srcaddr pkt-dstaddr region flow-direction "
+    "traffic-path"
 ).split()
 
 #: The Parquet types AWS documents for its Parquet delivery (integers are int32 or int64).

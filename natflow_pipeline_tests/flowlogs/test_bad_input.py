@@ -42,7 +42,10 @@ def good_delivery() -> Delivery:
 
 
 def bad_key(stamp: str = "20261102T1105Z", suffix: str = "log.gz") -> str:
-    return f"AWSLogs/{ACCOUNT}/vpcflowlogs/us-east-1/2026/11/02/{ACCOUNT}_vpcflowlogs_us-east-1_fl-0bad_{stamp}_deadbeef.{suffix}"
+    return (
+        f"AWSLogs/{ACCOUNT}/vpcflowlogs/us-east-1/2026/11/02/"
+        f"{ACCOUNT}_vpcflowlogs_us-east-1_fl-0bad_{stamp}_deadbeef.{suffix}"
+    )
 
 
 TRUNCATED = gzip.compress((HEADER + "\n" + (GOOD_LINE + "\n") * 500).encode(), mtime=0)[:60]
@@ -298,7 +301,7 @@ def test_materializing_a_delivery_listed_twice_reads_it_once(tmp_path):
 
 
 @pytest.mark.parametrize("suffix", ["log.gz", "log.parquet"])
-def test_a_well_formed_file_with_a_bad_address_is_found_by_the_batch_check_and_only_that_line_rejected(
+def test_well_formed_file_with_a_bad_address_is_found_by_the_batch_check_and_only_its_line_rejected(
     tmp_path, suffix
 ):
     """Fast-path files are checked for addresses once per batch; only the file holding a bad one is

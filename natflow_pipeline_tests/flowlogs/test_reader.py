@@ -197,7 +197,8 @@ def test_header_only_file_has_no_rows():
     assert parsed.rows_read == 0 and parsed.rows.columns == ["line", "srcaddr", "dstaddr"]
 
 
-#: One value for every documented field (v2..v8), as the text delivery writes it, and its typed value.
+#: One value for every documented field (v2..v8), as the text delivery writes it, and its typed
+#: value.
 EVERY_FIELD: dict[str, tuple[str, object]] = {
     "version": ("8", 8),
     "account-id": ("123456789010", "123456789010"),
@@ -366,10 +367,13 @@ def test_every_value_of_every_aws_example_matches_a_plain_split(name):
 
 def test_parquet_delivery_reads_like_the_text_one_and_rejects_a_bad_value_with_its_row():
     text = (
-        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
-        "2 123456789010 eni-1 10.0.0.1 203.0.113.5 49152 443 6 10 5000 1700000000 1700000060 ACCEPT OK\n"
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+        "start end action log-status\n"
+        "2 123456789010 eni-1 10.0.0.1 203.0.113.5 49152 443 6 10 5000 "
+        "1700000000 1700000060 ACCEPT OK\n"
         "2 123456789010 eni-1 - - - - - - - 1700000000 1700000060 - NODATA\n"
-        "2 123456789010 eni-1 10.0.0.2 2001:db8::7 49153 443 6 11 6000 1700000001 1700000061 ACCEPT OK\n"
+        "2 123456789010 eni-1 10.0.0.2 2001:db8::7 49153 443 6 11 6000 "
+        "1700000001 1700000061 ACCEPT OK\n"
     )
     from_text = parse_text(text.encode(), "x.log")
     columns = [line.split() for line in text.splitlines()[1:]]

@@ -151,7 +151,7 @@ def test_the_day_covers_two_accounts_two_regions_both_layouts_and_formats(s3_run
         for d in ("a_east_first", "a_east_noon", "a_west", "b_east", "b_west_late", "b_east_late")
     }
     assert sorted(files["file"]) == sorted(f"s3://{BUCKET}/{d.key(PREFIX)}" for d in read.values())
-    assert set(zip(files["account_id"], files["region"])) == {
+    assert set(zip(files["account_id"], files["region"], strict=True)) == {
         (A, EAST),
         (A, WEST),
         (B, EAST),

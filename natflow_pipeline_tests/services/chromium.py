@@ -44,7 +44,8 @@ def chromium_binary() -> str | None:
 
 @dataclass
 class PageReport:
-    """What happened while a page loaded: script exceptions, console errors and every URL requested."""
+    """What happened while a page loaded: script exceptions, console errors and every URL
+    requested."""
 
     exceptions: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)

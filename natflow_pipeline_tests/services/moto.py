@@ -1,4 +1,5 @@
-"""A real moto server on loopback: the S3 and Cost Explorer wire protocols s3fs, delta-rs and boto3 speak."""
+"""A real moto server on loopback: the S3 and Cost Explorer wire protocols s3fs, delta-rs and boto3
+speak."""
 
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server, endpoint = start_moto(tmp_path_factory.mktemp("moto"))
     except (RuntimeError, OSError) as exc:
         unavailable(
-            f"moto server could not start ({exc}); install the dev dependencies with scripts/bootstrap.sh"
+            f"moto server could not start ({exc}); "
+            "install the dev dependencies with scripts/bootstrap.sh"
         )
         raise
     try:

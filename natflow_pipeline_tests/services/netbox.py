@@ -24,7 +24,8 @@ from natflow_pipeline_tests.services.processes import in_ci, unavailable
 
 SCRIPT = PROJECT_ROOT / "scripts" / "netbox_server.sh"
 HINT = (
-    "run `bash scripts/netbox_server.sh start` once (as root: it installs PostgreSQL/Redis with apt, "
+    "run `bash scripts/netbox_server.sh start` once "
+    "(as root: it installs PostgreSQL/Redis with apt, "
     "builds Python 3.13 and migrates NetBox, ~15 min, cached afterwards), then rerun the tests; "
     "NATFLOW_NETBOX_TESTS=0 skips this tier"
 )
@@ -152,5 +153,6 @@ def _slug(name: str) -> str:
 def _created(record: Any, expected_id: int) -> None:
     if record.id != expected_id:
         raise AssertionError(
-            f"NetBox gave id {record.id} to {record}, the export has {expected_id}: was the database reset?"
+            f"NetBox gave id {record.id} to {record}, the export has {expected_id}: "
+            "was the database reset?"
         )

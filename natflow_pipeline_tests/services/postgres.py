@@ -74,7 +74,8 @@ def start_postgres() -> Postgres:
     binaries = bin_dir()
     if binaries is None:
         raise RuntimeError(
-            f"PostgreSQL binaries (initdb, pg_ctl, postgres) not found in {', '.join(map(str, BIN_DIRS))}"
+            "PostgreSQL binaries (initdb, pg_ctl, postgres) not found in "
+            f"{', '.join(map(str, BIN_DIRS))}"
         )
     root = Path(tempfile.mkdtemp(prefix="natflow-pg-", dir="/var/tmp"))
     server = Postgres(binaries, root, free_port())
@@ -98,7 +99,8 @@ def start_postgres() -> Postgres:
         )
         with (server.data / "postgresql.conf").open("a") as conf:
             conf.write(
-                "\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\nunix_socket_directories = ''\n"
+                "\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+                "unix_socket_directories = ''\n"
             )
             # dagster dev (webserver, daemon, run workers) holds several pools of connections.
             conf.write("max_connections = 200\n")

@@ -56,7 +56,8 @@ def start_http_server(
     env: dict[str, str] | None = None,
     ready: Callable[[int], bool] = lambda status: status < 500,
 ) -> Server:
-    """Run ``command`` and poll ``ready_url`` until it answers; fail with the log's tail otherwise."""
+    """Run ``command`` and poll ``ready_url`` until it answers; fail with the log's tail
+    otherwise."""
     handle = log.open("wb")
     process = subprocess.Popen(
         command, stdout=handle, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
