@@ -1,9 +1,9 @@
 """Every kind of bad input, at the unit level (read_day) and through a real materialization.
 
-The README's "Bad input" table is the contract these tests pin down: a file that cannot be read
-fails the partition naming it (or, with ``on_unreadable_file="skip"``, is counted as a rejected
-file); a bad line is rejected and counted with its file, line and reason; the same delivery
-listed twice is read once.
+The "Bad input" table (docs/ingestion.md) is the contract these tests pin down: a file that
+cannot be read fails the partition naming it (or, with ``on_unreadable_file="skip"``, is counted
+as a rejected file); a bad line is rejected and counted with its file, line and reason; the same
+delivery listed twice is read once.
 """
 
 from __future__ import annotations
