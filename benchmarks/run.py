@@ -400,11 +400,11 @@ def _prepare_warehouse(root: Path, day, warehouse: Path) -> int:
 def _store_ip_ranges(warehouse: Path) -> int:
     """The ip-ranges version in the warehouse, as the aws_ip_ranges asset stores it: the
     attribution reads it from there."""
-    from natflow_pipeline.assets.reference import IP_RANGES_TABLE
+    from natflow_pipeline import tables
     from natflow_pipeline.warehouse import Warehouse
 
     ranges, token = _ip_ranges()
-    Warehouse(str(warehouse)).write_partition(IP_RANGES_TABLE, ranges, "sync_token", token)
+    Warehouse(str(warehouse)).write_day(tables.AWS_IP_RANGES, ranges, token)
     return ranges.height
 
 
@@ -416,13 +416,13 @@ def _attribute(
     stored attribution got from the same ip-ranges version: then that version is neither read nor
     flattened) and write that. The IPAM side is built from the NetBox export here, as
     ipam_prefixes would after a NetBox fix (that work is timed too; only NetBox's API is not)."""
+    from natflow_pipeline import tables
     from natflow_pipeline.assets.enrichment import attribute_day
-    from natflow_pipeline.enrichment import ATTRIBUTION_TABLE
     from natflow_pipeline.warehouse import Warehouse
 
     store = Warehouse(str(warehouse))
     attribution, _, _ = attribute_day(store, day, _ipam_intervals(root, ipam_path), label)
-    store.write_partition(ATTRIBUTION_TABLE, attribution, "usage_date", day)
+    store.write_day(tables.ADDRESS_ATTRIBUTION, attribution, day)
     return attribution.height
 
 
@@ -431,8 +431,8 @@ def _reattribute(root: Path, day, warehouse: Path) -> int:
     they call: the day's attribution again with the fixed IPAM (``_attribute``); then read the NAT
     rows the gold table needs and the stored attribution, aggregate them together, price and
     write the gold table. (Neither asset's checks, as before.)"""
+    from natflow_pipeline import tables
     from natflow_pipeline.costs import NAT_COLUMNS, aggregate_attributed, price
-    from natflow_pipeline.enrichment import ATTRIBUTION_TABLE
     from natflow_pipeline.pricing import PriceBook
     from natflow_pipeline.warehouse import Warehouse
 
@@ -440,13 +440,10 @@ def _reattribute(root: Path, day, warehouse: Path) -> int:
         root, day, warehouse, root / "ipam" / "netbox-export-fixed.json", "netbox-export-fixed"
     )
     store = Warehouse(str(warehouse))
-    flows = store.read_partition("nat_flows", "usage_date", day, columns=list(NAT_COLUMNS))
-    stored = store.read_partition(ATTRIBUTION_TABLE, "usage_date", day)
-    store.write_partition(
-        "team_daily_costs",
-        price(aggregate_attributed(flows, stored), PriceBook()),
-        "usage_date",
-        day,
+    flows = store.read_day(tables.NAT_FLOWS, day, columns=list(NAT_COLUMNS))
+    stored = store.read_day(tables.ADDRESS_ATTRIBUTION, day)
+    store.write_day(
+        tables.TEAM_DAILY_COSTS, price(aggregate_attributed(flows, stored), PriceBook()), day
     )
     return flows.height
 

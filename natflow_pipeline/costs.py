@@ -1,6 +1,6 @@
 """The gold table: NAT cost per day x team x account x region x direction x destination class.
 
-Its core columns are a contract other tools read (see README, "team_daily_costs contract").
+Its core columns are a contract other tools read (docs/tables.md, "team_daily_costs contract").
 """
 
 from __future__ import annotations

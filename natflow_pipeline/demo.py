@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from natflow_pipeline import tables
 from natflow_pipeline.dashboard.publish import DASHBOARD_FILE, reports_location
 from natflow_pipeline.paths import DATA_DIR
 from natflow_pipeline.resources.warehouse import WarehouseResource
@@ -55,9 +56,7 @@ def materialize_days(
 
 
 def team_table(warehouse: WarehouseResource, day: str) -> pl.DataFrame:
-    costs = warehouse.get().read_partition(
-        "team_daily_costs", "usage_date", date.fromisoformat(day)
-    )
+    costs = warehouse.get().read_day(tables.TEAM_DAILY_COSTS, date.fromisoformat(day))
     return (
         costs.group_by("team")
         .agg(
@@ -73,9 +72,7 @@ def team_table(warehouse: WarehouseResource, day: str) -> pl.DataFrame:
 
 def reconciliation_table(warehouse: WarehouseResource, day: str) -> pl.DataFrame:
     """The day's flow-log NAT GB against what Cost Explorer billed (the offline file by default)."""
-    table = warehouse.get().read_partition(
-        "nat_cost_reconciliation", "usage_date", date.fromisoformat(day)
-    )
+    table = warehouse.get().read_day(tables.NAT_COST_RECONCILIATION, date.fromisoformat(day))
     return table.select(
         "account_id",
         "region",

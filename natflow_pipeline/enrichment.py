@@ -21,7 +21,6 @@ import polars as pl
 from natflow_pipeline import aws_ip_ranges, ipam
 from natflow_pipeline.addresses import address_keys, longest_prefix_match, unwrap_nat64
 
-ATTRIBUTION_TABLE = "address_attribution"
 INTERNAL_SIDE, EXTERNAL_SIDE = "internal", "external"
 
 AWS_SAME_REGION = "aws_same_region"

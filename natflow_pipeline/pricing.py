@@ -112,7 +112,7 @@ USAGE_TYPE_REGIONS: dict[str, str] = {r.usage_type_code: r.region for r in REGIO
     "USE1": "us-east-1"
 }
 
-#: Bytes in one billed GB. See README "What a billed GB is" for what AWS documents (and doesn't).
+#: Bytes in one billed GB. See docs/facts.md, "What a billed GB is", for what AWS documents.
 BILLING_GB_BYTES_DECIMAL = 10**9
 BILLING_GB_BYTES_BINARY = 2**30
 DEFAULT_BILLING_GB_BYTES = BILLING_GB_BYTES_BINARY

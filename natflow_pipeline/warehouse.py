@@ -20,11 +20,15 @@ from pathlib import Path
 import fsspec
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake import Schema as DeltaSchema
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from deltalake.transaction import AddAction, create_table_with_add_actions
+
+from natflow_pipeline.storage import S3, filesystem_for
+from natflow_pipeline.tables import Table
 
 #: Rows per data file written by :meth:`Warehouse.write_partition_stream` (bounds its memory).
 ROWS_PER_DATA_FILE = 1_000_000
@@ -241,20 +245,43 @@ class Warehouse:
     def _filesystem(self, table: str) -> tuple[fsspec.AbstractFileSystem, str]:
         """An fsspec filesystem for the table's folder (s3fs for ``s3://``), and the folder."""
         uri = self.table_uri(table)
-        if uri.startswith("s3://"):
-            options = self.storage_options
-            client = {
-                k: v
-                for k, v in {
-                    "endpoint_url": options.get("AWS_ENDPOINT_URL"),
-                    "region_name": options.get("AWS_REGION"),
-                }.items()
-                if v
-            }
-            return fsspec.filesystem(
-                "s3", client_kwargs=client, skip_instance_cache=True
-            ), uri.removeprefix("s3://")
-        return fsspec.filesystem("file"), str(Path(uri).absolute())
+        fs = filesystem_for(
+            uri,
+            self.storage_options.get("AWS_ENDPOINT_URL"),
+            self.storage_options.get("AWS_REGION"),
+        )
+        if uri.startswith(S3):
+            return fs, uri.removeprefix(S3)
+        return fs, str(Path(uri).absolute())
+
+    def write_day(self, table: Table, frame: pl.DataFrame, value: date | str) -> int:
+        """:meth:`write_partition` of a registered table, by its own partition column."""
+        return self.write_partition(table.name, frame, table.partition_column, value)
+
+    def write_day_stream(
+        self, table: Table, batches: pa.RecordBatchReader, value: date | str
+    ) -> int:
+        """:meth:`write_partition_stream` of a registered table, by its own partition column."""
+        return self.write_partition_stream(table.name, batches, table.partition_column, value)
+
+    def read_day(
+        self, table: Table, value: date | str, columns: list[str] | None = None
+    ) -> pl.DataFrame:
+        """One partition of a registered table; no rows (of its declared schema) while the table
+        does not exist yet, so a first day reads like an empty one."""
+        if self.exists(table.name):
+            return self.read_partition(table.name, table.partition_column, value, columns)
+        if table.schema is None:
+            raise LookupError(f"{self.table_uri(table.name)}: no such table yet")
+        empty = pl.DataFrame(schema=dict(table.schema))
+        return empty.select(columns) if columns is not None else empty
+
+    def row_count(self, table: str, version: int | None = None) -> int:
+        """Rows in the table (at ``version``), from the commit log's file statistics: no data
+        file is read."""
+        dt = DeltaTable(self.table_uri(table), version=version, storage_options=self._options())
+        actions = pa.table(dt.get_add_actions(flatten=True))
+        return int(pc.sum(actions["num_records"]).as_py() or 0)
 
     def version(self, table: str) -> int:
         return DeltaTable(self.table_uri(table), storage_options=self._options()).version()

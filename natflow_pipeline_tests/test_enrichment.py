@@ -10,14 +10,13 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from natflow_pipeline import aws_ip_ranges, ipam
+from natflow_pipeline import aws_ip_ranges, ipam, tables
 from natflow_pipeline.costs import NAT_COLUMNS, PARTIAL_KEYS, aggregate, aggregate_attributed
 from natflow_pipeline.demo import sample_days
 from natflow_pipeline.endpoint_pricing import EndpointPriceBook
 from natflow_pipeline.endpoint_savings import endpoint_savings
 from natflow_pipeline.enrichment import (
     ATTRIBUTION_SCHEMA,
-    ATTRIBUTION_TABLE,
     EXTERNAL_SIDE,
     INTERNAL_SIDE,
     attach,
@@ -72,7 +71,7 @@ def test_attaching_the_attribution_equals_enriching_every_row_on_the_sample(
     assert_frame_equal(attach(flows, attribution_of(flows, *intervals)), expected)
     # the stored table's day, with its extra columns, attaches the same
     stored = sample_warehouse.get().read_partition(
-        ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(day)
+        tables.ADDRESS_ATTRIBUTION.name, "usage_date", date.fromisoformat(day)
     )
     assert_frame_equal(attach(flows, stored), expected)
     # and a LazyFrame stays lazy until collected
@@ -220,7 +219,7 @@ def test_intervals_are_built_only_when_an_address_is_not_known(intervals):
 def test_the_stored_attribution_holds_every_address_of_the_day_and_what_answered(sample_warehouse):
     store = sample_warehouse.get()
     day = date.fromisoformat(sample_days()[0])
-    stored = store.read_partition(ATTRIBUTION_TABLE, "usage_date", day)
+    stored = store.read_partition(tables.ADDRESS_ATTRIBUTION.name, "usage_date", day)
     flows = store.read_partition(
         "nat_flows", "usage_date", day, columns=["internal_addr", "external_addr"]
     )
@@ -248,7 +247,9 @@ def test_the_gold_aggregate_by_address_class_equals_aggregating_attached_rows(
     flows = store.read_partition(
         "nat_flows", "usage_date", date.fromisoformat(day), columns=list(NAT_COLUMNS)
     )
-    stored = store.read_partition(ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(day))
+    stored = store.read_partition(
+        tables.ADDRESS_ATTRIBUTION.name, "usage_date", date.fromisoformat(day)
+    )
     expected = aggregate(attach(flows, stored))
     assert expected["flows"].sum() == flows.height
     assert_frame_equal(

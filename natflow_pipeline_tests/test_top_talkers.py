@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, attach
+from natflow_pipeline import tables
+from natflow_pipeline.enrichment import attach
 from natflow_pipeline.top_talkers import NAT_COLUMNS, top_talkers, top_talkers_of
 from natflow_pipeline_tests.flow_rows import frame, row
 
@@ -82,7 +83,10 @@ def test_sample_top_talkers_match_the_articles_query(sample_warehouse):
         )
         flows = store.read_partition("nat_flows", "usage_date", date.fromisoformat(day))
         enriched = attach(
-            flows, store.read_partition(ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(day))
+            flows,
+            store.read_partition(
+                tables.ADDRESS_ATTRIBUTION.name, "usage_date", date.fromisoformat(day)
+            ),
         )
         article = (
             flows.group_by("pkt_srcaddr", "pkt_dstaddr")
@@ -109,7 +113,9 @@ def test_ranking_pairs_before_attaching_gives_what_ranking_attached_rows_gives(
     store = sample_warehouse.get()
     for day in store.partition_values("top_talkers", "usage_date"):
         flows = store.read_partition("nat_flows", "usage_date", date.fromisoformat(day))
-        attribution = store.read_partition(ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(day))
+        attribution = store.read_partition(
+            tables.ADDRESS_ATTRIBUTION.name, "usage_date", date.fromisoformat(day)
+        )
         expected = top_talkers(attach(flows, attribution), top_n)
         assert 0 < expected.height <= top_n
         assert_frame_equal(top_talkers_of(flows.select(NAT_COLUMNS), attribution, top_n), expected)

@@ -1,37 +1,35 @@
-"""What AWS billed for NAT data processing (Cost Explorer),
-and its reconciliation with the flow logs."""
+"""What AWS billed for NAT data processing (Cost Explorer), and its reconciliation with the flow
+logs."""
 
-from datetime import date, datetime, timezone
-from typing import Literal
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any, Literal
 
 import dagster as dg
 import polars as pl
 
-from natflow_pipeline.assets.costs import team_daily_costs
-from natflow_pipeline.assets.metadata import markdown_table
-from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
-from natflow_pipeline.cost_explorer import USAGE_SCHEMA, fetch_day
-from natflow_pipeline.partitions import daily_partitions
+from natflow_pipeline import tables
+from natflow_pipeline.assets.costs import DAILY_FRESHNESS
+from natflow_pipeline.assets.daily import (
+    daily_multi_asset,
+    daily_table_asset,
+    daily_table_spec,
+    partition_day,
+    write_day,
+)
+from natflow_pipeline.assets.metadata import gb, markdown_table, usd
+from natflow_pipeline.cost_explorer import fetch_day
 from natflow_pipeline.reconciliation import is_provisional, reconcile, worst_status
 from natflow_pipeline.resources.cost_checks import CostChecksResource
 from natflow_pipeline.resources.cost_explorer import CostExplorerResource
 from natflow_pipeline.resources.pricing import PricingResource
 from natflow_pipeline.resources.warehouse import WarehouseResource
 
-USAGE_TABLE = "cost_explorer_nat_usage"
-REQUESTS_TABLE = "cost_explorer_requests"
-RECONCILIATION_TABLE = "nat_cost_reconciliation"
-
-REQUESTS_SCHEMA: dict[str, pl.DataType] = {
-    "usage_date": pl.Date,
-    "fetched_at": pl.Datetime("us", "UTC"),
-    "source": pl.String,
-    "estimated": pl.Boolean,
-    "pages": pl.Int64,
-    "rows": pl.Int64,
-    "retries": pl.Int64,
-    "times_asked": pl.Int64,
-}
+GROUP = "costs"
+USAGE = tables.COST_EXPLORER_NAT_USAGE
+REQUESTS = tables.COST_EXPLORER_REQUESTS
+RECONCILIATION = tables.NAT_COST_RECONCILIATION
+RECONCILIATION_CHECK = "matches_cost_explorer"
 
 
 class CostExplorerFetch(dg.Config):
@@ -44,29 +42,33 @@ class CostExplorerFetch(dg.Config):
     refetch: Literal["never", "estimated", "always"] = "estimated"
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    group_name="costs",
-    pool=delta_pool("cost_explorer_nat_usage"),
-    backfill_policy=DAILY_BACKFILL_POLICY,
-    description="NAT data processing Cost Explorer billed per UTC day (UsageQuantity in GB and "
-    "UnblendedCost of the usage-type group 'EC2: NAT Gateway - Data Processed'), per linked "
-    "account and usage type, with the region decoded from the usage type. Each day is asked once "
-    "and stored (every call is billed); re-asking is the run config's refetch setting.",
+@daily_multi_asset(
+    specs=[
+        daily_table_spec(
+            USAGE,
+            "NAT data processing Cost Explorer billed per UTC day (GB and UnblendedCost of "
+            "'EC2: NAT Gateway - Data Processed'), per linked account, region and usage type.",
+            group_name=GROUP,
+        ),
+        daily_table_spec(
+            REQUESTS,
+            "Each day's Cost Explorer request: when, from where, whether estimated, pages, "
+            "retries and how often it was asked (every call is billed).",
+            group_name=GROUP,
+        ),
+    ],
 )
 def cost_explorer_nat_usage(
     context: dg.AssetExecutionContext,
     config: CostExplorerFetch,
     cost_explorer: CostExplorerResource,
     warehouse: WarehouseResource,
-) -> dg.MaterializeResult:
-    day = date.fromisoformat(context.partition_key)
+) -> Iterator[dg.MaterializeResult]:
+    """Asks Cost Explorer once per day and stores the answer; re-asking is the run config's
+    ``refetch``. A day not asked again keeps its tables and reports what they hold."""
+    day = partition_day(context)
     store = warehouse.get()
-    previous = (
-        store.read_partition(REQUESTS_TABLE, "usage_date", day)
-        if store.exists(REQUESTS_TABLE)
-        else pl.DataFrame()
-    )
+    previous = store.read_day(REQUESTS, day)
     asked_before = previous.height > 0
     stale = asked_before and bool(previous["estimated"].any())
     ask = (
@@ -76,18 +78,19 @@ def cost_explorer_nat_usage(
         or (config.refetch == "estimated" and stale)
     )
     if not ask:
-        usage = (
-            store.read_partition(USAGE_TABLE, "usage_date", day)
-            if store.exists(USAGE_TABLE)
-            else pl.DataFrame(schema=USAGE_SCHEMA)
-        )
+        usage = store.read_day(USAGE, day)
         context.log.info(
             f"Cost Explorer already answered for {day} (final); "
             f"not asking again (refetch={config.refetch})"
         )
-        return dg.MaterializeResult(
-            metadata=_usage_metadata(usage, previous.row(0, named=True), fetched=False)
+        request = previous.row(0, named=True)
+        yield dg.MaterializeResult(
+            asset_key=USAGE.name, metadata=_usage_metadata(usage, request, fetched=False)
         )
+        yield dg.MaterializeResult(
+            asset_key=REQUESTS.name, metadata=_request_metadata(request, fetched=False)
+        )
+        return
 
     result = fetch_day(cost_explorer.client(), day)
     fetched_at = datetime.now(timezone.utc)
@@ -95,7 +98,7 @@ def cost_explorer_nat_usage(
         pl.lit(fetched_at).alias("fetched_at"), pl.lit(cost_explorer.source()).alias("source")
     )
     request = {
-        "usage_date": day,
+        tables.DAY_COLUMN: day,
         "fetched_at": fetched_at,
         "source": cost_explorer.source(),
         "estimated": result.estimated,
@@ -106,21 +109,23 @@ def cost_explorer_nat_usage(
         + (cost_explorer.mode == "aws"),
     }
     # Usage first: if its write fails, the day is not marked as asked and the next run asks again.
-    version = store.write_partition(USAGE_TABLE, usage, "usage_date", day)
-    store.write_partition(
-        REQUESTS_TABLE,
-        pl.DataFrame([request], schema=REQUESTS_SCHEMA, orient="row"),
-        "usage_date",
-        day,
+    usage_written = write_day(store, USAGE, day, usage)
+    requests_written = write_day(
+        store, REQUESTS, day, pl.DataFrame([request], schema=dict(REQUESTS.schema), orient="row")
     )
     if result.estimated:
         context.log.warning(f"Cost Explorer marks {day} as estimated: its numbers may still change")
-    return dg.MaterializeResult(
-        metadata={**_usage_metadata(usage, request, fetched=True), "delta_version": version}
+    yield dg.MaterializeResult(
+        asset_key=USAGE.name,
+        metadata={**usage_written, **_usage_metadata(usage, request, fetched=True)},
+    )
+    yield dg.MaterializeResult(
+        asset_key=REQUESTS.name,
+        metadata={**requests_written, **_request_metadata(request, fetched=True)},
     )
 
 
-def _usage_metadata(usage: pl.DataFrame, request: dict, fetched: bool) -> dict[str, object]:
+def _request_metadata(request: dict[str, Any], fetched: bool) -> dict[str, object]:
     return {
         "fetched_now": fetched,
         "source": request["source"],
@@ -128,8 +133,16 @@ def _usage_metadata(usage: pl.DataFrame, request: dict, fetched: bool) -> dict[s
         "pages": int(request["pages"]),
         "retries": int(request["retries"]),
         "times_asked": int(request["times_asked"]),
-        "usage_gb": float(usage["usage_quantity"].sum() or 0.0) if usage.height else 0.0,
-        "unblended_cost_usd": float(usage["unblended_cost"].sum() or 0.0) if usage.height else 0.0,
+    }
+
+
+def _usage_metadata(
+    usage: pl.DataFrame, request: dict[str, Any], fetched: bool
+) -> dict[str, object]:
+    return {
+        **_request_metadata(request, fetched),
+        "usage_gb": gb(usage["usage_quantity"].sum()),
+        "unblended_cost_usd": usd(usage["unblended_cost"].sum()),
         "usage": dg.MetadataValue.md(
             markdown_table(
                 usage.select(
@@ -142,19 +155,12 @@ def _usage_metadata(usage: pl.DataFrame, request: dict, fetched: bool) -> dict[s
     }
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    deps=[team_daily_costs, cost_explorer_nat_usage],
-    group_name="costs",
-    pool=delta_pool("nat_cost_reconciliation"),
-    backfill_policy=DAILY_BACKFILL_POLICY,
-    check_specs=[
-        dg.AssetCheckSpec("matches_cost_explorer", asset="nat_cost_reconciliation", blocking=True)
-    ],
-    description="Flow-log NAT GB (team_daily_costs bytes / billing_gb_bytes) against Cost "
-    "Explorer's billed NAT GB, per day, account and region: PASS within tolerance, WARN while "
-    "Cost Explorer marks the day estimated or the day is younger than the billing lag, ERROR "
-    "beyond tolerance on a final day.",
+@daily_table_asset(
+    RECONCILIATION,
+    deps=[tables.TEAM_DAILY_COSTS.name, USAGE.name, REQUESTS.name],
+    group_name=GROUP,
+    freshness_policy=DAILY_FRESHNESS,
+    check_specs=[dg.AssetCheckSpec(RECONCILIATION_CHECK, asset=RECONCILIATION.name, blocking=True)],
 )
 def nat_cost_reconciliation(
     context: dg.AssetExecutionContext,
@@ -162,46 +168,34 @@ def nat_cost_reconciliation(
     pricing: PricingResource,
     cost_checks: CostChecksResource,
 ) -> dg.MaterializeResult:
-    day = date.fromisoformat(context.partition_key)
+    """Flow-log NAT GB against Cost Explorer's billed NAT GB per day, account and region: PASS
+    within tolerance, WARN while the day is estimated or younger than the billing lag, ERROR
+    beyond tolerance on a final day."""
+    day = partition_day(context)
     store = warehouse.get()
-    answers = (
-        store.read_partition(REQUESTS_TABLE, "usage_date", day)
-        if store.exists(REQUESTS_TABLE)
-        else pl.DataFrame()
-    )
+    answers = store.read_day(REQUESTS, day)
     if answers.is_empty():
         raise dg.Failure(
-            f"no Cost Explorer answer stored for {day}: "
-            f"materialize cost_explorer_nat_usage for {day} first"
+            f"no Cost Explorer answer stored for {day}: materialize {USAGE.name} for {day} first"
         )
     request = answers.row(0, named=True)
-    usage = (
-        store.read_partition(USAGE_TABLE, "usage_date", day)
-        if store.exists(USAGE_TABLE)
-        else pl.DataFrame(schema=USAGE_SCHEMA)
-    )
-    flows = (
-        store.read_partition(
-            "team_daily_costs", "usage_date", day, ["account_id", "region", "bytes"]
-        )
-        if store.exists("team_daily_costs")
-        else pl.DataFrame(schema={"account_id": pl.String, "region": pl.String, "bytes": pl.Int64})
-    )
+    usage = store.read_day(USAGE, day)
+    flows = store.read_day(tables.TEAM_DAILY_COSTS, day, ["account_id", "region", "bytes"])
     tolerance = cost_checks.tolerance()
     today = datetime.now(timezone.utc).date()
     table = reconcile(
         day, flows, usage, bool(request["estimated"]), pricing.billing_gb_bytes, tolerance, today
     )
-    version = store.write_partition(RECONCILIATION_TABLE, table, "usage_date", day)
+    write = write_day(store, RECONCILIATION, day, table)
     status = worst_status(table, is_provisional(day, bool(request["estimated"]), tolerance, today))
     flow_gb = float(table["flow_log_gb"].sum() or 0.0)
     ce_gb = float(table["cost_explorer_gb"].sum() or 0.0)
     numbers = {
         "status": status,
-        "flow_log_gb": flow_gb,
-        "cost_explorer_gb": ce_gb,
-        "difference_gb": flow_gb - ce_gb,
-        "difference_pct": (flow_gb - ce_gb) / ce_gb * 100 if ce_gb else None,
+        "flow_log_gb": gb(flow_gb),
+        "cost_explorer_gb": gb(ce_gb),
+        "difference_gb": gb(flow_gb - ce_gb),
+        "difference_pct": round((flow_gb - ce_gb) / ce_gb * 100, 2) if ce_gb else None,
         "estimated": bool(request["estimated"]),
         "unit": f"GB = {pricing.billing_gb_bytes:,} bytes",
         "billing_gb_bytes": pricing.billing_gb_bytes,
@@ -223,10 +217,10 @@ def nat_cost_reconciliation(
     }
     numbers = {k: v for k, v in numbers.items() if v is not None}
     return dg.MaterializeResult(
-        metadata={**numbers, "rows": table.height, "delta_version": version},
+        metadata={**write, **numbers, "rows": table.height},
         check_results=[
             dg.AssetCheckResult(
-                check_name="matches_cost_explorer",
+                check_name=RECONCILIATION_CHECK,
                 passed=status == "PASS",
                 severity=dg.AssetCheckSeverity.WARN
                 if status == "WARN"

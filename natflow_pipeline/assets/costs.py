@@ -6,52 +6,55 @@ from datetime import date, timedelta
 import dagster as dg
 import polars as pl
 
-from natflow_pipeline.assets.enrichment import address_attribution
-from natflow_pipeline.assets.flow_logs import FILES_TABLE, nat_flows
-from natflow_pipeline.assets.metadata import markdown_table
-from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
+from natflow_pipeline import tables
+from natflow_pipeline.assets.daily import (
+    daily_table_asset,
+    partition_day,
+    rows_per_second,
+    write_day,
+)
+from natflow_pipeline.assets.metadata import gb, markdown_table, pct, usd
 from natflow_pipeline.cost_checks import attribution, completeness, row_accounting
 from natflow_pipeline.costs import NAT_COLUMNS, aggregate_attributed, price
-from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, internal_matches
+from natflow_pipeline.enrichment import internal_matches
 from natflow_pipeline.ipam import UNATTRIBUTED
-from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.resources.cost_checks import CostChecksResource
 from natflow_pipeline.resources.pricing import PricingResource
 from natflow_pipeline.resources.warehouse import WarehouseResource
 from natflow_pipeline.warehouse import Warehouse
 
+#: A day's gold table is due by 06:00 UTC the next day (the schedule runs at 02:00); a day not
+#: there 30 hours after it began shows as overdue in the UI.
+DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=30))
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    deps=[nat_flows, address_attribution],
+
+@daily_table_asset(
+    tables.TEAM_DAILY_COSTS,
+    deps=[tables.NAT_FLOWS.name, tables.FLOW_LOG_FILES.name, tables.ADDRESS_ATTRIBUTION.name],
     group_name="costs",
+    freshness_policy=DAILY_FRESHNESS,
     check_specs=[
         dg.AssetCheckSpec(
             "rows_accounted_for",
-            asset="team_daily_costs",
+            asset=tables.TEAM_DAILY_COSTS.name,
             blocking=True,
             description="The day's flow log rows read = kept + filtered + rejected, and every kept "
             "row is costed.",
         ),
         dg.AssetCheckSpec(
             "nat_interfaces_complete",
-            asset="team_daily_costs",
+            asset=tables.TEAM_DAILY_COSTS.name,
             blocking=True,
             description="Every NAT interface seen in the last days has NAT records in every UTC "
             "hour of the day.",
         ),
         dg.AssetCheckSpec(
             "unattributed_share",
-            asset="team_daily_costs",
+            asset=tables.TEAM_DAILY_COSTS.name,
             description="Share of the day's NAT bytes with team 'unattributed' is below the "
             "threshold (WARN).",
         ),
     ],
-    pool=delta_pool("team_daily_costs"),
-    backfill_policy=DAILY_BACKFILL_POLICY,
-    description="Per-team NAT cost per UTC day (team x account x region x interface x direction x "
-    "destination class x AWS service): bytes, billed GB, data-processing cost, the gateway's "
-    "hourly charge shared by bytes, and total. Its core columns are a contract (see README).",
 )
 def team_daily_costs(
     context: dg.AssetExecutionContext,
@@ -59,11 +62,13 @@ def team_daily_costs(
     pricing: PricingResource,
     cost_checks: CostChecksResource,
 ) -> dg.MaterializeResult:
-    day = date.fromisoformat(context.partition_key)
+    """Per-team NAT cost per UTC day: bytes, billed GB, data processing, the gateway's hourly
+    charge shared by bytes, and total. Its core columns are a contract (docs/tables.md)."""
+    day = partition_day(context)
     store = warehouse.get()
     started = time.perf_counter()
-    flows = store.read_partition("nat_flows", "usage_date", day, columns=list(NAT_COLUMNS))
-    day_attribution = store.read_partition(ATTRIBUTION_TABLE, "usage_date", day)
+    flows = store.read_day(tables.NAT_FLOWS, day, columns=list(NAT_COLUMNS))
+    day_attribution = store.read_day(tables.ADDRESS_ATTRIBUTION, day)
     book = pricing.price_book()
     # aggregate(attach(flows, attribution)) without materialising the row-level join.
     costs = price(
@@ -72,8 +77,9 @@ def team_daily_costs(
         pricing.hourly_allocation,
         pricing.gateway_hours,
     )
-    elapsed = time.perf_counter() - started
-    version = store.write_partition("team_daily_costs", costs, "usage_date", day)
+    # NAT rows of the day costed per second (reading them and the attribution, joining, pricing).
+    throughput = rows_per_second(flows.height, started)
+    write = write_day(store, tables.TEAM_DAILY_COSTS, day, costs)
     by_team = (
         costs.group_by("team")
         .agg(pl.col("bytes").sum(), pl.col("gb").sum(), pl.col("total_usd").sum())
@@ -82,22 +88,19 @@ def team_daily_costs(
     total_bytes = int(costs["bytes"].sum() or 0)
     unattributed = costs.filter(pl.col("team") == UNATTRIBUTED)
     # Every numeric entry is present with the same type on every partition (0 on an empty day),
-    # so the UI can plot it over time.
+    # so the UI can plot it over time; amounts are rounded as a person writes them.
     return dg.MaterializeResult(
         metadata={
+            **write,
             "rows": costs.height,
             "bytes": total_bytes,
-            "gb": float(costs["gb"].sum() or 0.0),
-            "data_processing_usd": float(costs["data_processing_usd"].sum() or 0.0),
-            "hourly_usd": float(costs["hourly_usd"].sum() or 0.0),
-            "total_usd": float(costs["total_usd"].sum() or 0.0),
+            "gb": gb(costs["gb"].sum()),
+            "data_processing_usd": usd(costs["data_processing_usd"].sum()),
+            "hourly_usd": usd(costs["hourly_usd"].sum()),
+            "total_usd": usd(costs["total_usd"].sum()),
             "teams": by_team.height,
-            "unattributed_bytes_share": round(
-                int(unattributed["bytes"].sum() or 0) / total_bytes, 6
-            )
-            if total_bytes
-            else 0.0,
-            "unattributed_usd": float(unattributed["total_usd"].sum() or 0.0),
+            "unattributed_bytes_pct": pct(int(unattributed["bytes"].sum() or 0), total_bytes),
+            "unattributed_usd": usd(unattributed["total_usd"].sum()),
             "billing_gb_bytes": pricing.billing_gb_bytes,
             "gateway_hours_rule": pricing.gateway_hours,
             "prices_used": dg.MetadataValue.json(
@@ -111,10 +114,7 @@ def team_daily_costs(
                 }
             ),
             "top_teams": dg.MetadataValue.md(markdown_table(by_team.head(10))),
-            # NAT rows of the day costed per second (reading them and the attribution, joining,
-            # pricing).
-            "rows_per_second": round(flows.height / elapsed, 1) if elapsed > 0 else 0.0,
-            "delta_version": version,
+            "rows_per_second": throughput,
         },
         check_results=_checks(
             store, day, by_internal_address(flows, day_attribution), costs, cost_checks
@@ -148,29 +148,13 @@ def _checks(
 ) -> list[dg.AssetCheckResult]:
     """The gold table's checks for the partition being written (in-asset: Dagster 1.13's
     partitioned standalone checks are a preview, and these need the frames already in hand)."""
-    files = (
-        store.read_partition(FILES_TABLE, "usage_date", day)
-        if store.exists(FILES_TABLE)
-        else pl.DataFrame(
-            schema={
-                c: pl.Int64
-                for c in (
-                    "rows_read",
-                    "rows_kept",
-                    "rows_non_nat",
-                    "rows_no_data",
-                    "rows_other_day",
-                    "rows_rejected",
-                )
-            }
-        )
-    )
+    files = store.read_day(tables.FLOW_LOG_FILES, day)
     rows = row_accounting(files, costs)
     first = day - timedelta(days=settings.completeness_lookback_days)
     recent = (
-        store.scan("nat_flows")
-        .filter(pl.col("usage_date").is_between(first, day))
-        .select("usage_date", "account_id", "region", "interface_id", "start")
+        store.scan(tables.NAT_FLOWS.name)
+        .filter(pl.col(tables.DAY_COLUMN).is_between(first, day))
+        .select(tables.DAY_COLUMN, "account_id", "region", "interface_id", "start")
         .collect()
     )
     complete = completeness(day, recent)

@@ -9,47 +9,46 @@ import polars as pl
 
 from natflow_pipeline import aws_ip_ranges as ranges_table
 from natflow_pipeline import ipam as ipam_table
-from natflow_pipeline.assets.flow_logs import nat_flows
+from natflow_pipeline import tables
+from natflow_pipeline.assets.daily import (
+    daily_table_asset,
+    partition_day,
+    rows_per_second,
+    write_day,
+)
 from natflow_pipeline.assets.reference import (
-    aws_ip_ranges,
     ip_ranges_token_for,
     ip_ranges_version,
-    ipam_prefixes,
     ipam_snapshot_for,
 )
-from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
 from natflow_pipeline.enrichment import (
-    ATTRIBUTION_TABLE,
     EXTERNAL_SIDE,
     INTERNAL_SIDE,
     Intervals,
     attribution_table,
     reusable_answers,
 )
-from natflow_pipeline.partitions import daily_partitions
 from natflow_pipeline.resources.warehouse import WarehouseResource
 from natflow_pipeline.warehouse import Warehouse
 
+ATTRIBUTION = tables.ADDRESS_ATTRIBUTION
 
-@dg.asset(
-    name=ATTRIBUTION_TABLE,
-    partitions_def=daily_partitions,
-    deps=[nat_flows, ipam_prefixes, aws_ip_ranges],
+
+@daily_table_asset(
+    ATTRIBUTION,
+    deps=[tables.NAT_FLOWS.name, tables.IPAM_PREFIXES.name, tables.AWS_IP_RANGES.name],
     group_name="enrichment",
-    pool=delta_pool(ATTRIBUTION_TABLE),
-    backfill_policy=DAILY_BACKFILL_POLICY,
-    description="One row per distinct address of the day's nat_flows: each internal address (side "
-    "'internal') with its team and owning account (most specific IPAM prefix; IP address objects "
-    "beat prefixes; no match: 'unattributed'), each external address (side 'external') with its "
-    "AWS service and region (most specific ip-ranges prefix; a named service beats AMAZON), and "
-    "the IPAM snapshot and ip-ranges version used. Consumers join it back to nat_flows "
-    "(enrichment.attach); after an IPAM fix only this and what reads it are rewritten, never a "
-    "copy of every NAT row.",
 )
 def address_attribution(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    day = date.fromisoformat(context.partition_key)
+    """Who each of the day's distinct addresses is: the team and account of every internal one
+    (the most specific IPAM prefix), the AWS service and region of every external one.
+
+    Consumers join it back to nat_flows (``enrichment.attach``): after an IPAM fix only this and
+    what reads it are rewritten, never a copy of every NAT row.
+    """
+    day = partition_day(context)
     store = warehouse.get()
     started = time.perf_counter()
     snapshot, snapshot_date = ipam_snapshot_for(store, day)
@@ -57,12 +56,14 @@ def address_attribution(
         store, day, ipam_table.lookup_intervals(snapshot), snapshot_date
     )
     nat_rows = _day_addresses(store, day).select(pl.len()).collect().item()
-    elapsed = time.perf_counter() - started
-    version = store.write_partition(ATTRIBUTION_TABLE, attribution, "usage_date", day)
+    # NAT rows of the day attributed per second (reading their addresses, matching, not the write).
+    throughput = rows_per_second(nat_rows, started)
+    write = write_day(store, ATTRIBUTION, day, attribution)
     internal = attribution.filter(pl.col("side") == INTERNAL_SIDE)
     external = attribution.filter(pl.col("side") == EXTERNAL_SIDE)
     return dg.MaterializeResult(
         metadata={
+            **write,
             "rows": attribution.height,
             "nat_rows": nat_rows,
             "internal_addresses": internal.height,
@@ -73,10 +74,7 @@ def address_attribution(
             "ipam_snapshot_used": snapshot_date,
             "ip_ranges_sync_token_used": sync_token,
             "external_answers_reused": reused,
-            # NAT rows of the day attributed per second (reading their addresses, matching, not the
-            # write).
-            "rows_per_second": round(nat_rows / elapsed, 1) if elapsed > 0 else 0.0,
-            "delta_version": version,
+            "rows_per_second": throughput,
         }
     )
 
@@ -107,15 +105,15 @@ def attribute_day(
 
 def _day_addresses(store: Warehouse, day: date) -> pl.LazyFrame:
     return (
-        store.scan("nat_flows")
-        .filter(pl.col("usage_date") == pl.lit(day))
+        store.scan(tables.NAT_FLOWS.name)
+        .filter(pl.col(tables.DAY_COLUMN) == pl.lit(day))
         .select("internal_addr", "external_addr")
     )
 
 
 def _stored(store: Warehouse, day: date) -> pl.DataFrame | None:
     """The day's attribution as stored by an earlier run, if any."""
-    if not store.exists(ATTRIBUTION_TABLE):
+    if not store.exists(ATTRIBUTION.name):
         return None
-    stored = store.read_partition(ATTRIBUTION_TABLE, "usage_date", day)
+    stored = store.read_day(ATTRIBUTION, day)
     return stored if stored.height else None

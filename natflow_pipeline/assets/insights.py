@@ -7,19 +7,21 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from natflow_pipeline.assets.cost_explorer import nat_cost_reconciliation
-from natflow_pipeline.assets.costs import team_daily_costs
-from natflow_pipeline.assets.enrichment import address_attribution
-from natflow_pipeline.assets.flow_logs import nat_flows
-from natflow_pipeline.assets.metadata import markdown_table
-from natflow_pipeline.concurrency import DAILY_BACKFILL_POLICY, delta_pool
+from natflow_pipeline import tables
+from natflow_pipeline.assets.daily import (
+    daily_table_asset,
+    partition_day,
+    rows_per_second,
+    write_day,
+)
+from natflow_pipeline.assets.metadata import gb, markdown_table, pct, usd
+from natflow_pipeline.concurrency import delta_pool
 from natflow_pipeline.dashboard import data as dashboard_data
 from natflow_pipeline.dashboard.publish import reports_location, write_dashboard
 from natflow_pipeline.dashboard.render import render
 from natflow_pipeline.endpoint_savings import endpoint_savings as savings_of_day
 from natflow_pipeline.endpoint_savings import excluded_aws_bytes
-from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, attach
-from natflow_pipeline.partitions import daily_partitions
+from natflow_pipeline.enrichment import attach
 from natflow_pipeline.resources.insights import InsightsResource
 from natflow_pipeline.resources.pricing import PricingResource
 from natflow_pipeline.resources.warehouse import WarehouseResource
@@ -28,76 +30,60 @@ from natflow_pipeline.top_talkers import top_talkers_of
 
 GROUP = "insights"
 #: What endpoint_savings reads from nat_flows (the rest comes from the attribution).
-SAVINGS_COLUMNS = ("usage_date", "region", "internal_addr", "external_addr", "bytes")
+SAVINGS_COLUMNS = (tables.DAY_COLUMN, "region", "internal_addr", "external_addr", "bytes")
+#: What a day's insights read.
+DAY_INPUTS = [tables.NAT_FLOWS.name, tables.ADDRESS_ATTRIBUTION.name]
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    deps=[nat_flows, address_attribution],
-    group_name=GROUP,
-    pool=delta_pool("top_talkers"),
-    backfill_policy=DAILY_BACKFILL_POLICY,
-    description="Per UTC day, the top N (insights.top_n, default 100) true source -> destination "
-    "pairs (pkt-srcaddr, pkt-dstaddr) by bytes, both sides named: the team of the internal side, "
-    "the AWS service and region of the external side, or 'internet'.",
-)
+@daily_table_asset(tables.TOP_TALKERS, deps=DAY_INPUTS, group_name=GROUP)
 def top_talkers(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, insights: InsightsResource
 ) -> dg.MaterializeResult:
-    day = date.fromisoformat(context.partition_key)
+    """The day's top N (``insights.top_n``) true source -> destination pairs (pkt-srcaddr,
+    pkt-dstaddr) by bytes, both sides named: a team, an AWS service, or 'internet'."""
+    day = partition_day(context)
     store = warehouse.get()
     started = time.perf_counter()
-    flows = store.read_partition("nat_flows", "usage_date", day, columns=list(TALKER_COLUMNS))
-    talkers = top_talkers_of(
-        flows, store.read_partition(ATTRIBUTION_TABLE, "usage_date", day), insights.top_n
-    )
-    elapsed = time.perf_counter() - started
-    version = store.write_partition("top_talkers", talkers, "usage_date", day)
+    flows = store.read_day(tables.NAT_FLOWS, day, columns=list(TALKER_COLUMNS))
+    talkers = top_talkers_of(flows, store.read_day(tables.ADDRESS_ATTRIBUTION, day), insights.top_n)
+    throughput = rows_per_second(flows.height, started)  # NAT rows ranked per second
+    write = write_day(store, tables.TOP_TALKERS, day, talkers)
     shown = talkers.head(10).select(
         "rank", "pkt_srcaddr", "src_owner", "pkt_dstaddr", "dst_owner", "bytes"
     )
     return dg.MaterializeResult(
         metadata={
+            **write,
             "pairs": talkers.height,
             "top_n": insights.top_n,
-            "share_of_day_bytes": round(float(talkers["share_of_day_bytes"].sum() or 0.0), 6),
+            "share_of_day_bytes_pct": pct(float(talkers["share_of_day_bytes"].sum() or 0.0), 1.0),
             "top_10": dg.MetadataValue.md(markdown_table(shown)),
-            "rows_per_second": round(flows.height / elapsed, 1)
-            if elapsed > 0
-            else 0.0,  # NAT rows ranked per second
-            "delta_version": version,
+            "rows_per_second": throughput,
         }
     )
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    deps=[nat_flows, address_attribution],
-    group_name=GROUP,
-    pool=delta_pool("endpoint_savings"),
-    backfill_policy=DAILY_BACKFILL_POLICY,
-    description="Per UTC day x team x source account x region x AWS service: NAT traffic to a "
-    "same-region AWS service that a VPC endpoint would carry, what it costs through NAT, what the "
-    "endpoint would cost (gateway: nothing; interface: per-AZ hours + per GB), the saving, its "
-    "monthly projection, and the break-even volume, with the prices' source.",
-)
+@daily_table_asset(tables.ENDPOINT_SAVINGS, deps=DAY_INPUTS, group_name=GROUP)
 def endpoint_savings(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
     pricing: PricingResource,
     insights: InsightsResource,
 ) -> dg.MaterializeResult:
-    day = date.fromisoformat(context.partition_key)
+    """Same-region AWS traffic a VPC endpoint would carry, per day, team, account, region and
+    service: its NAT cost, the endpoint's cost, the saving, its monthly projection and the
+    break-even volume."""
+    day = partition_day(context)
     store = warehouse.get()
     started = time.perf_counter()
-    flows = store.read_partition("nat_flows", "usage_date", day, columns=list(SAVINGS_COLUMNS))
-    enriched = attach(flows, store.read_partition(ATTRIBUTION_TABLE, "usage_date", day))
+    flows = store.read_day(tables.NAT_FLOWS, day, columns=list(SAVINGS_COLUMNS))
+    enriched = attach(flows, store.read_day(tables.ADDRESS_ATTRIBUTION, day))
     savings = savings_of_day(
         enriched, pricing.price_book(), insights.endpoint_price_book(), insights.interface_services
     )
     excluded = excluded_aws_bytes(enriched, insights.interface_services)
-    elapsed = time.perf_counter() - started
-    version = store.write_partition("endpoint_savings", savings, "usage_date", day)
+    throughput = rows_per_second(flows.height, started)  # NAT rows assessed per second
+    write = write_day(store, tables.ENDPOINT_SAVINGS, day, savings)
     by_service = (
         savings.group_by("aws_service", "endpoint_type", "endpoint_service")
         .agg(
@@ -113,19 +99,18 @@ def endpoint_savings(
     aws_bytes = int(enriched.filter(pl.col("aws_service").is_not_null())["bytes"].sum() or 0)
     return dg.MaterializeResult(
         metadata={
+            **write,
             "rows": savings.height,
             "eligible_bytes": int(savings["bytes"].sum() or 0),
+            "eligible_gb": gb(savings["gb"].sum()),
             "aws_bytes": aws_bytes,
             "excluded_aws_bytes": int(excluded["bytes"].sum() or 0),
-            "saving_usd": float(recommended["saving_usd"].sum() or 0.0),
-            "monthly_saving_usd": float(recommended["monthly_saving_usd"].sum() or 0.0),
+            "saving_usd": usd(recommended["saving_usd"].sum()),
+            "monthly_saving_usd": usd(recommended["monthly_saving_usd"].sum()),
             "endpoint_az_count": insights.endpoint_az_count,
             "by_service": dg.MetadataValue.md(markdown_table(by_service)),
             "excluded_by_reason": dg.MetadataValue.md(markdown_table(excluded)),
-            "rows_per_second": round(flows.height / elapsed, 1)
-            if elapsed > 0
-            else 0.0,  # NAT rows assessed per second
-            "delta_version": version,
+            "rows_per_second": throughput,
         }
     )
 
@@ -143,15 +128,26 @@ class DashboardConfig(dg.Config):
     )
 
 
+#: Rebuild the dashboard once the day's tables it reads have updated (and no run writing them is
+#: still going), though older days are missing: it shows the days there are.
+DASHBOARD_AUTOMATION = (
+    dg.AutomationCondition.eager()
+    .without(~dg.AutomationCondition.any_deps_missing())
+    .with_label("after the day's tables")
+)
+
+
 @dg.asset(
-    deps=[team_daily_costs, top_talkers, endpoint_savings, nat_cost_reconciliation],
+    deps=[
+        tables.TEAM_DAILY_COSTS.name,
+        tables.TOP_TALKERS.name,
+        tables.ENDPOINT_SAVINGS.name,
+        tables.NAT_COST_RECONCILIATION.name,
+    ],
     group_name=GROUP,
     pool=delta_pool("nat_dashboard"),
-    description="A self-contained interactive HTML dashboard (plotly.js inlined: works offline) "
-    "of the days of team_daily_costs in the configured range (default: all materialized days): "
-    "cost per team and day, unattributed share, top talkers, endpoint savings and each day's "
-    "reconciliation status (nat_cost_reconciliation, when that table exists). Reads only the "
-    "Delta tables; its path is in the metadata.",
+    kinds={"polars", "html"},
+    automation_condition=DASHBOARD_AUTOMATION,
 )
 def nat_dashboard(
     context: dg.AssetExecutionContext,
@@ -159,12 +155,15 @@ def nat_dashboard(
     warehouse: WarehouseResource,
     insights: InsightsResource,
 ) -> dg.MaterializeResult:
+    """A self-contained HTML dashboard (plotly.js inlined: works offline) of the materialized
+    days: cost per team and day, unattributed share, top talkers, endpoint savings and each day's
+    reconciliation status. Rebuilt after the daily run; its path is in the metadata."""
     start = date.fromisoformat(config.start_date) if config.start_date else None
     end = date.fromisoformat(config.end_date) if config.end_date else None
     loaded = dashboard_data.load(warehouse.get(), start, end)
     page = render(loaded)
     folder = reports_location(insights.reports_uri, warehouse.uri)
-    path = write_dashboard(page, folder, warehouse.s3_endpoint_url, warehouse.s3_region)
+    path = write_dashboard(page, folder, warehouse.filesystem(folder))
     status = dashboard_data.reconciliation_status(loaded.reconciliation, loaded.days)
     context.log.info(f"dashboard of {loaded.first}..{loaded.last} written to {path}")
     return dg.MaterializeResult(

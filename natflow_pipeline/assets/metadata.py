@@ -18,3 +18,20 @@ def markdown_table(frame: pl.DataFrame) -> str:
         )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def usd(amount: float | None) -> float:
+    """Money to the cent, or to 4 decimals below a dollar, where cents would hide the day's cost.
+    Always a float, so the UI plots the key across partitions (the tables keep full precision)."""
+    value = float(amount or 0.0)
+    return round(value, 2 if abs(value) >= 1 else 4)
+
+
+def gb(amount: float | None) -> float:
+    """Gigabytes to 3 decimals (to the megabyte)."""
+    return round(float(amount or 0.0), 3)
+
+
+def pct(part: float, whole: float) -> float:
+    """``part`` as a percentage of ``whole``, to 2 decimals; 0.0 when ``whole`` is 0."""
+    return round(100.0 * part / whole, 2) if whole else 0.0

@@ -12,11 +12,12 @@ from datetime import date
 
 import polars as pl
 
+from natflow_pipeline import tables
 from natflow_pipeline.ipam import UNATTRIBUTED
+from natflow_pipeline.tables import Table
 from natflow_pipeline.warehouse import Warehouse
 
 #: Written by the Cost Explorer reconciliation when that part of the pipeline runs; optional here.
-RECONCILIATION_TABLE = "nat_cost_reconciliation"
 NOT_RECONCILED = "not reconciled"
 #: An average month (365.25 / 12 = 30.44 days) for projecting a range's mean daily saving.
 AVERAGE_MONTH_DAYS = 30.4
@@ -51,7 +52,8 @@ def load(store: Warehouse, start: date | None = None, end: date | None = None) -
     days = [
         d
         for d in (
-            date.fromisoformat(v) for v in store.partition_values("team_daily_costs", "usage_date")
+            date.fromisoformat(v)
+            for v in store.partition_values(tables.TEAM_DAILY_COSTS.name, tables.DAY_COLUMN)
         )
         if (start is None or d >= start) and (end is None or d <= end)
     ]
@@ -63,19 +65,20 @@ def load(store: Warehouse, start: date | None = None, end: date | None = None) -
         )
     return DashboardData(
         days=days,
-        costs=_read(store, "team_daily_costs", days),
-        top_talkers=_read(store, "top_talkers", days) if store.exists("top_talkers") else None,
-        endpoint_savings=_read(store, "endpoint_savings", days)
-        if store.exists("endpoint_savings")
-        else None,
-        reconciliation=_read(store, RECONCILIATION_TABLE, days)
-        if store.exists(RECONCILIATION_TABLE)
-        else None,
+        costs=_read(store, tables.TEAM_DAILY_COSTS, days),
+        top_talkers=_read_if_written(store, tables.TOP_TALKERS, days),
+        endpoint_savings=_read_if_written(store, tables.ENDPOINT_SAVINGS, days),
+        reconciliation=_read_if_written(store, tables.NAT_COST_RECONCILIATION, days),
     )
 
 
-def _read(store: Warehouse, table: str, days: list[date]) -> pl.DataFrame:
-    return store.scan(table).filter(pl.col("usage_date").is_in(days)).collect()
+def _read(store: Warehouse, table: Table, days: list[date]) -> pl.DataFrame:
+    return store.scan(table.name).filter(pl.col(table.partition_column).is_in(days)).collect()
+
+
+def _read_if_written(store: Warehouse, table: Table, days: list[date]) -> pl.DataFrame | None:
+    """The days' rows of ``table``; ``None`` while the table does not exist."""
+    return _read(store, table, days) if store.exists(table.name) else None
 
 
 def cost_by_team_day(costs: pl.DataFrame) -> pl.DataFrame:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import fsspec
+from fsspec import AbstractFileSystem
+
+from natflow_pipeline.storage import S3
 
 DASHBOARD_FILE = "natflow-dashboard.html"
 
@@ -15,20 +17,12 @@ def reports_location(reports_uri: str | None, warehouse_uri: str) -> str:
     return (reports_uri or f"{warehouse_uri.rstrip('/')}/reports").rstrip("/")
 
 
-def write_dashboard(
-    html: str, folder: str, s3_endpoint_url: str | None = None, s3_region: str | None = None
-) -> str:
-    """Write ``html`` as ``<folder>/natflow-dashboard.html``; returns where it went."""
-    target = f"{folder}/{DASHBOARD_FILE}"
-    if folder.startswith("s3://"):
-        client_kwargs = {
-            k: v
-            for k, v in {"endpoint_url": s3_endpoint_url, "region_name": s3_region}.items()
-            if v
-        }
-        with fsspec.open(
-            target, "wb", client_kwargs=client_kwargs, skip_instance_cache=True
-        ) as handle:
+def write_dashboard(html: str, folder: str, fs: AbstractFileSystem) -> str:
+    """Write ``html`` as ``<folder>/natflow-dashboard.html`` through ``fs`` (the warehouse
+    resource's filesystem for ``folder``); returns where it went."""
+    if folder.startswith(S3):
+        target = f"{folder}/{DASHBOARD_FILE}"
+        with fs.open(target, "wb") as handle:  # one PUT: readers see the old or the new file
             handle.write(html.encode("utf-8"))
         return target
     path = Path(folder).resolve() / DASHBOARD_FILE

@@ -5,13 +5,13 @@ from datetime import date, timedelta
 from typing import Literal
 
 import dagster as dg
-import fsspec
 from fsspec import AbstractFileSystem
 from pydantic import Field
 
 from natflow_pipeline.flowlogs.layout import FlowLogObject, objects_for_day
 from natflow_pipeline.flowlogs.nat import DEFAULT_INTERNAL_CIDRS
 from natflow_pipeline.paths import DEFAULT_FLOW_LOGS
+from natflow_pipeline.storage import filesystem_for
 
 
 class FlowLogSource(dg.ConfigurableResource):
@@ -48,17 +48,7 @@ class FlowLogSource(dg.ConfigurableResource):
     s3_region: str | None = Field(default=None)
 
     def filesystem(self) -> AbstractFileSystem:
-        if self.uri.startswith("s3://"):
-            client_kwargs = {
-                k: v
-                for k, v in {
-                    "endpoint_url": self.s3_endpoint_url,
-                    "region_name": self.s3_region,
-                }.items()
-                if v
-            }
-            return fsspec.filesystem("s3", client_kwargs=client_kwargs, skip_instance_cache=True)
-        return fsspec.filesystem("file")
+        return filesystem_for(self.uri, self.s3_endpoint_url, self.s3_region)
 
     def root(self) -> str:
         return self.uri.removeprefix("s3://") if self.uri.startswith("s3://") else self.uri

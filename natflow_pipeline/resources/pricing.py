@@ -10,7 +10,7 @@ from natflow_pipeline.pricing import DEFAULT_BILLING_GB_BYTES, PriceBook
 class PricingResource(dg.ConfigurableResource):
     billing_gb_bytes: int = Field(
         default=DEFAULT_BILLING_GB_BYTES,
-        description="Bytes in one billed GB (see README: what a billed GB is).",
+        description="Bytes in one billed GB (see docs/facts.md: what a billed GB is).",
     )
     nat_prices: dict[str, list[float]] = Field(
         default_factory=dict,

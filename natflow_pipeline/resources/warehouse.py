@@ -1,9 +1,11 @@
 """The Delta warehouse every asset writes to."""
 
 import dagster as dg
+from fsspec import AbstractFileSystem
 from pydantic import Field
 
 from natflow_pipeline.paths import DEFAULT_WAREHOUSE
+from natflow_pipeline.storage import delta_storage_options, filesystem_for
 from natflow_pipeline.warehouse import Warehouse
 
 
@@ -19,11 +21,9 @@ class WarehouseResource(dg.ConfigurableResource):
     s3_region: str | None = Field(default=None)
 
     def get(self) -> Warehouse:
-        options: dict[str, str] = {}
-        if self.s3_endpoint_url:
-            options["AWS_ENDPOINT_URL"] = self.s3_endpoint_url
-            if self.s3_endpoint_url.startswith("http://"):
-                options["AWS_ALLOW_HTTP"] = "true"
-        if self.s3_region:
-            options["AWS_REGION"] = self.s3_region
-        return Warehouse(self.uri, options)
+        return Warehouse(self.uri, delta_storage_options(self.s3_endpoint_url, self.s3_region))
+
+    def filesystem(self, uri: str) -> AbstractFileSystem:
+        """A filesystem for ``uri`` (the warehouse's or a reports folder) with the warehouse's
+        S3 settings."""
+        return filesystem_for(uri, self.s3_endpoint_url, self.s3_region)

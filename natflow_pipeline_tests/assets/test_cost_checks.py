@@ -9,7 +9,7 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from natflow_pipeline.assets.cost_explorer import RECONCILIATION_TABLE
+from natflow_pipeline import tables
 from natflow_pipeline.definitions import defs
 from natflow_pipeline.demo import sample_days
 from natflow_pipeline.paths import DEFAULT_FLOW_LOGS
@@ -20,7 +20,12 @@ from natflow_pipeline.resources.warehouse import WarehouseResource
 
 
 def test_the_sample_reconciles_with_its_cost_explorer_file_on_every_day(sample_warehouse):
-    table = sample_warehouse.get().scan(RECONCILIATION_TABLE).collect().sort("usage_date")
+    table = (
+        sample_warehouse.get()
+        .scan(tables.NAT_COST_RECONCILIATION.name)
+        .collect()
+        .sort("usage_date")
+    )
     assert table.schema == pl.Schema(RECONCILIATION_SCHEMA)
     assert [d.isoformat() for d in table["usage_date"]] == sample_days()
     assert set(table["status"]) == {"PASS"}
@@ -69,7 +74,11 @@ def test_a_missing_hourly_delivery_fails_the_day_and_blocks_reconciliation(tmp_p
     assert not result.success
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "team_daily_costs" in materialized and "nat_cost_reconciliation" not in materialized
-    assert not WarehouseResource(uri=str(tmp_path / "wh")).get().exists(RECONCILIATION_TABLE)
+    assert (
+        not WarehouseResource(uri=str(tmp_path / "wh"))
+        .get()
+        .exists(tables.NAT_COST_RECONCILIATION.name)
+    )
     assert date(2026, 11, 2).isoformat() in sample_days()
 
 

@@ -11,13 +11,8 @@ import polars as pl
 import pytest
 import requests
 
-from natflow_pipeline.assets.cost_explorer import (
-    RECONCILIATION_TABLE,
-    REQUESTS_TABLE,
-    USAGE_TABLE,
-    cost_explorer_nat_usage,
-    nat_cost_reconciliation,
-)
+from natflow_pipeline import tables
+from natflow_pipeline.assets.cost_explorer import cost_explorer_nat_usage, nat_cost_reconciliation
 from natflow_pipeline.cost_explorer import usage_response
 from natflow_pipeline.demo import sample_days
 from natflow_pipeline.resources.cost_checks import CostChecksResource
@@ -99,7 +94,9 @@ def check_of(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
 
 def reconciliation_row(warehouse: WarehouseResource, day: date) -> dict:
     (row,) = (
-        warehouse.get().read_partition(RECONCILIATION_TABLE, "usage_date", day).rows(named=True)
+        warehouse.get()
+        .read_partition(tables.NAT_COST_RECONCILIATION.name, "usage_date", day)
+        .rows(named=True)
     )
     return row
 
@@ -144,8 +141,11 @@ def test_a_final_day_two_percent_off_fails_with_error_and_blocks(
     assert row["status"] == "ERROR"
     assert row["difference_pct"] == pytest.approx(-100 * 0.02 / 1.02, abs=1e-6)
     assert row["difference_gb"] == pytest.approx(-0.02 * nat_bytes / GB)
-    assert evaluation.metadata["flow_log_gb"].value == pytest.approx(nat_bytes / GB)
-    assert evaluation.metadata["cost_explorer_gb"].value == pytest.approx(nat_bytes / GB * 1.02)
+    # the table keeps full precision (above); the metadata a person reads is to the megabyte
+    assert evaluation.metadata["flow_log_gb"].value == round(nat_bytes / GB, 3)
+    assert evaluation.metadata["cost_explorer_gb"].value == pytest.approx(
+        nat_bytes / GB * 1.02, abs=0.0005
+    )
 
 
 def test_an_estimated_day_warns(tmp_path, moto_server, ce_proxy, sample_warehouse):
@@ -178,10 +178,15 @@ def test_every_page_is_read_and_regional_nat_usage_counts(
     queue_results(moto_server, first, second)
     result = materialize(day, warehouse, ce_proxy)
     assert result.success
-    usage = warehouse.get().read_partition(USAGE_TABLE, "usage_date", day)
+    usage = warehouse.get().read_partition(tables.COST_EXPLORER_NAT_USAGE.name, "usage_date", day)
     assert sorted(usage["usage_type"]) == ["NatGateway-Bytes", "RegionalNatGateway-Bytes"]
     assert set(usage["region"]) == {"us-east-1"}
-    assert warehouse.get().read_partition(REQUESTS_TABLE, "usage_date", day)["pages"].item() == 2
+    assert (
+        warehouse.get()
+        .read_partition(tables.COST_EXPLORER_REQUESTS.name, "usage_date", day)["pages"]
+        .item()
+        == 2
+    )
     assert reconciliation_row(warehouse, day)["status"] == "PASS"
     assert ce_proxy.cost_and_usage_calls == 2
 
@@ -196,7 +201,12 @@ def test_throttling_is_retried_with_backoff(tmp_path, moto_server, ce_proxy, sam
     result = materialize(day, warehouse, ce_proxy)
     assert result.success
     assert ce_proxy.throttled == 2 and ce_proxy.cost_and_usage_calls == 3
-    assert warehouse.get().read_partition(REQUESTS_TABLE, "usage_date", day)["retries"].item() == 2
+    assert (
+        warehouse.get()
+        .read_partition(tables.COST_EXPLORER_REQUESTS.name, "usage_date", day)["retries"]
+        .item()
+        == 2
+    )
     assert reconciliation_row(warehouse, day)["status"] == "PASS"
 
 
@@ -216,7 +226,7 @@ def test_throttling_beyond_the_retry_budget_fails_naming_the_service_and_day(
     )
     assert "LimitExceededException" in message
     assert not warehouse.get().exists(
-        REQUESTS_TABLE
+        tables.COST_EXPLORER_REQUESTS.name
     )  # not marked as asked: the next run asks again
     ce_proxy.throttle_next(0)
 
@@ -236,7 +246,10 @@ def test_a_final_day_is_asked_once_and_again_only_on_request(
     assert materialize(day, warehouse, ce_proxy, run_config=again).success
     assert ce_proxy.cost_and_usage_calls == 2
     assert (
-        warehouse.get().read_partition(REQUESTS_TABLE, "usage_date", day)["times_asked"].item() == 2
+        warehouse.get()
+        .read_partition(tables.COST_EXPLORER_REQUESTS.name, "usage_date", day)["times_asked"]
+        .item()
+        == 2
     )
 
 

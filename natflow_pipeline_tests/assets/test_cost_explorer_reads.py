@@ -10,13 +10,8 @@ from datetime import date, datetime, timezone
 import dagster as dg
 import polars as pl
 
-from natflow_pipeline.assets.cost_explorer import (
-    REQUESTS_SCHEMA,
-    REQUESTS_TABLE,
-    USAGE_TABLE,
-    cost_explorer_nat_usage,
-    nat_cost_reconciliation,
-)
+from natflow_pipeline import tables
+from natflow_pipeline.assets.cost_explorer import cost_explorer_nat_usage, nat_cost_reconciliation
 from natflow_pipeline.cost_explorer import USAGE_SCHEMA
 from natflow_pipeline.resources.cost_checks import CostChecksResource
 from natflow_pipeline.resources.cost_explorer import CostExplorerResource
@@ -56,7 +51,7 @@ def stored_final_day(tmp_path) -> CountingWarehouseResource:
         schema=USAGE_SCHEMA,
         orient="row",
     ).with_columns(pl.lit(fetched_at).alias("fetched_at"), pl.lit("aws:test").alias("source"))
-    store.write_partition(USAGE_TABLE, usage, "usage_date", DAY)
+    store.write_partition(tables.COST_EXPLORER_NAT_USAGE.name, usage, "usage_date", DAY)
     request = {
         "usage_date": DAY,
         "fetched_at": fetched_at,
@@ -67,8 +62,10 @@ def stored_final_day(tmp_path) -> CountingWarehouseResource:
         "retries": 0,
         "times_asked": 1,
     }
-    requests = pl.DataFrame([request], schema=REQUESTS_SCHEMA, orient="row")
-    store.write_partition(REQUESTS_TABLE, requests, "usage_date", DAY)
+    requests = pl.DataFrame(
+        [request], schema=dict(tables.COST_EXPLORER_REQUESTS.schema), orient="row"
+    )
+    store.write_partition(tables.COST_EXPLORER_REQUESTS.name, requests, "usage_date", DAY)
     flows = pl.DataFrame(
         {
             "usage_date": [DAY],
@@ -102,14 +99,18 @@ def materialize(
 def test_reconciliation_reads_the_requests_partition_once(tmp_path):
     warehouse = stored_final_day(tmp_path)
     scans = materialize(nat_cost_reconciliation, warehouse)
-    assert scans == {REQUESTS_TABLE: 1, USAGE_TABLE: 1, "team_daily_costs": 1}
+    assert scans == {
+        tables.COST_EXPLORER_REQUESTS.name: 1,
+        tables.COST_EXPLORER_NAT_USAGE.name: 1,
+        "team_daily_costs": 1,
+    }
 
 
 def test_a_stored_final_day_is_read_once_and_not_asked_again(tmp_path):
     warehouse = stored_final_day(tmp_path)
     never = {"ops": {"cost_explorer_nat_usage": {"config": {"refetch": "never"}}}}
     scans = materialize(cost_explorer_nat_usage, warehouse, never)
-    assert scans == {REQUESTS_TABLE: 1, USAGE_TABLE: 1}
+    assert scans == {tables.COST_EXPLORER_REQUESTS.name: 1, tables.COST_EXPLORER_NAT_USAGE.name: 1}
 
 
 def test_reconciliation_without_a_stored_answer_fails_naming_the_day(tmp_path):

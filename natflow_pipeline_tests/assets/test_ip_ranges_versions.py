@@ -10,12 +10,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from natflow_pipeline.assets.reference import (
-    IP_RANGES_TABLE,
-    aws_ip_ranges,
-    ip_ranges_token_for,
-    ip_ranges_version,
-)
+from natflow_pipeline import tables
+from natflow_pipeline.assets.reference import aws_ip_ranges, ip_ranges_token_for, ip_ranges_version
 from natflow_pipeline.paths import DEFAULT_IP_RANGES
 from natflow_pipeline.resources.reference import IpRangesSource
 from natflow_pipeline.resources.warehouse import WarehouseResource
@@ -62,10 +58,12 @@ def test_a_version_is_stored_once_per_sync_token(served, tmp_path):
         and first["new_version"] is True
         and first["prefixes"] == 8355 + 3479
     )
-    version = warehouse.get().version(IP_RANGES_TABLE)
+    version = warehouse.get().version(tables.AWS_IP_RANGES.name)
     again = metadata(fetch(warehouse, f"{served.url}/old.json"))
     assert again["new_version"] is False and again["versions_stored"] == 1
-    assert warehouse.get().version(IP_RANGES_TABLE) == version  # nothing written the second time
+    assert (
+        warehouse.get().version(tables.AWS_IP_RANGES.name) == version
+    )  # nothing written the second time
 
 
 def test_a_new_sync_token_adds_a_version_and_each_day_uses_the_one_in_force(served, tmp_path):
@@ -76,7 +74,7 @@ def test_a_new_sync_token_adds_a_version_and_each_day_uses_the_one_in_force(serv
         newer["sync_token"] == NEW_TOKEN and newer["new_version"] and newer["versions_stored"] == 2
     )
     store = warehouse.get()
-    assert store.partition_values(IP_RANGES_TABLE, "sync_token") == [OLD_TOKEN, NEW_TOKEN]
+    assert store.partition_values(tables.AWS_IP_RANGES.name, "sync_token") == [OLD_TOKEN, NEW_TOKEN]
     # old createDate 2025-01-15 01:13, new 2026-08-22 15:17 (UTC)
     assert ip_ranges_token_for(store, date(2025, 1, 14)) == OLD_TOKEN  # older than both: the oldest
     assert ip_ranges_token_for(store, date(2025, 1, 15)) == OLD_TOKEN
@@ -175,7 +173,7 @@ def test_an_invalid_document_fails_and_stores_nothing(served, tmp_path, body, sa
     with pytest.raises(dg.Failure, match=says) as failure:
         fetch(warehouse, f"{served.url}/bad.json")
     assert f"{served.url}/bad.json" in str(failure.value)
-    assert not warehouse.get().exists(IP_RANGES_TABLE)
+    assert not warehouse.get().exists(tables.AWS_IP_RANGES.name)
 
 
 def test_a_local_path_is_read_without_http(tmp_path):

@@ -16,9 +16,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from natflow_pipeline.assets.reference import IPAM_TABLE, ipam_prefixes
+from natflow_pipeline import tables
+from natflow_pipeline.assets.reference import ipam_prefixes
 from natflow_pipeline.demo import materialize_days, sample_days
-from natflow_pipeline.enrichment import ATTRIBUTION_TABLE
 from natflow_pipeline.resources.reference import IpamSource, NetBoxSource, ipam_from_env
 from natflow_pipeline.resources.warehouse import WarehouseResource
 from natflow_pipeline.sample_data.company import netbox_export
@@ -167,7 +167,7 @@ def test_a_rejected_token_fails_naming_the_service_and_writes_no_snapshot(loaded
     resources = {"warehouse": warehouse, "ipam": IpamSource(export_path=str(path))}
     dg.materialize([ipam_prefixes], partition_key=DAY, resources=resources)
     store = warehouse.get()
-    version = store.version(IPAM_TABLE)
+    version = store.version(tables.IPAM_PREFIXES.name)
     bad = netbox.token.rsplit(".", 1)[0] + ".wrongsecret" if kind == "v2" else "0" * 40
     resources["ipam"] = NetBoxSource(url=netbox.url, token=bad)
     with pytest.raises(dg.Failure) as failure:
@@ -175,8 +175,8 @@ def test_a_rejected_token_fails_naming_the_service_and_writes_no_snapshot(loaded
     message = str(failure.value)
     assert netbox.url in message and "HTTP 403" in message and "no snapshot written" in message
     assert bad not in message and "wrongsecret" not in message
-    assert store.version(IPAM_TABLE) == version
-    assert store.partition_values(IPAM_TABLE, "snapshot_date") == [DAY]
+    assert store.version(tables.IPAM_PREFIXES.name) == version
+    assert store.partition_values(tables.IPAM_PREFIXES.name, "snapshot_date") == [DAY]
 
 
 def test_the_pipeline_on_netbox_equals_the_pipeline_on_the_export(
@@ -192,8 +192,8 @@ def test_the_pipeline_on_netbox_equals_the_pipeline_on_the_export(
     materialize_days([DAY], {"warehouse": via_file, "ipam": IpamSource(export_path=str(path))})
     day = date.fromisoformat(DAY)
     for table, column in (
-        (IPAM_TABLE, "snapshot_date"),
-        (ATTRIBUTION_TABLE, "usage_date"),
+        (tables.IPAM_PREFIXES.name, "snapshot_date"),
+        (tables.ADDRESS_ATTRIBUTION.name, "usage_date"),
         ("team_daily_costs", "usage_date"),
     ):
         got, want = (w.get().read_partition(table, column, day) for w in (via_netbox, via_file))

@@ -12,17 +12,13 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from natflow_pipeline import tables
 from natflow_pipeline.assets import enrichment as enrichment_asset
 from natflow_pipeline.assets.enrichment import address_attribution
 from natflow_pipeline.assets.flow_logs import nat_flows
-from natflow_pipeline.assets.reference import (
-    IPAM_TABLE,
-    aws_ip_ranges,
-    ip_ranges_version,
-    ipam_prefixes,
-)
+from natflow_pipeline.assets.reference import aws_ip_ranges, ip_ranges_version, ipam_prefixes
 from natflow_pipeline.definitions import defs
-from natflow_pipeline.enrichment import ATTRIBUTION_TABLE, INTERNAL_SIDE
+from natflow_pipeline.enrichment import INTERNAL_SIDE
 from natflow_pipeline.resources.reference import IpamSource, IpRangesSource, NetBoxSource
 from natflow_pipeline.resources.warehouse import WarehouseResource
 from natflow_pipeline.sample_data.company import netbox_export
@@ -54,12 +50,14 @@ def run(
 
 
 def enrichment_metadata(result: dg.ExecuteInProcessResult) -> dict[str, object]:
-    (event,) = result.asset_materializations_for_node(ATTRIBUTION_TABLE)
+    (event,) = result.asset_materializations_for_node(tables.ADDRESS_ATTRIBUTION.name)
     return {k: v.value for k, v in event.metadata.items()}
 
 
 def teams_in_moved_subnet(warehouse: WarehouseResource, day: str) -> set[str]:
-    rows = warehouse.get().read_partition(ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(day))
+    rows = warehouse.get().read_partition(
+        tables.ADDRESS_ATTRIBUTION.name, "usage_date", date.fromisoformat(day)
+    )
     return set(rows.filter(pl.col("side") == INTERNAL_SIDE, pl.col("ipam_prefix") == MOVED)["team"])
 
 
@@ -87,7 +85,9 @@ def test_a_day_before_every_snapshot_fails_and_says_what_to_do(backfilled):
     result = backfilled["too_early"]
     assert not result.success
     (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert f"no {IPAM_TABLE} snapshot on or before {DAY1}" in str(failure.event_specific_data.error)
+    assert f"no {tables.IPAM_PREFIXES.name} snapshot on or before {DAY1}" in str(
+        failure.event_specific_data.error
+    )
 
 
 def test_each_day_uses_its_own_snapshot_or_the_nearest_earlier(backfilled):
@@ -102,7 +102,9 @@ def test_the_attribution_follows_the_snapshot_it_used(backfilled):
         "payments"
     }  # DAY1's snapshot: before the move
     assert teams_in_moved_subnet(warehouse, DAY3) == {"checkout"}
-    rows = warehouse.get().read_partition(ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(DAY2))
+    rows = warehouse.get().read_partition(
+        tables.ADDRESS_ATTRIBUTION.name, "usage_date", date.fromisoformat(DAY2)
+    )
     assert rows.height > 0 and set(rows["ipam_snapshot_date"]) == {DAY1}
 
 
@@ -120,7 +122,10 @@ def test_the_ip_ranges_version_in_force_is_reported(backfilled, tmp_path):
 def test_a_netbox_that_cannot_be_reached_fails_and_writes_no_snapshot(backfilled):
     warehouse = backfilled["warehouse"]
     store = warehouse.get()
-    version, days = store.version(IPAM_TABLE), store.partition_values(IPAM_TABLE, "snapshot_date")
+    version, days = (
+        store.version(tables.IPAM_PREFIXES.name),
+        store.partition_values(tables.IPAM_PREFIXES.name, "snapshot_date"),
+    )
     url = f"http://127.0.0.1:{free_port()}"
     source = NetBoxSource(
         url=url, token="nbt_secretkey.secretsecret", retries=1, backoff_s=0.01, timeout_s=2
@@ -130,8 +135,10 @@ def test_a_netbox_that_cannot_be_reached_fails_and_writes_no_snapshot(backfilled
     message = str(failure.value)
     assert url in message and "unreachable" in message and "no snapshot written" in message
     assert "secret" not in message
-    assert store.version(IPAM_TABLE) == version
-    assert store.partition_values(IPAM_TABLE, "snapshot_date") == days == [DAY1, DAY3]
+    assert store.version(tables.IPAM_PREFIXES.name) == version
+    assert (
+        store.partition_values(tables.IPAM_PREFIXES.name, "snapshot_date") == days == [DAY1, DAY3]
+    )
 
 
 def test_re_attributing_after_an_ipam_fix_matches_the_internal_side_again_and_keeps_the_external(
@@ -155,7 +162,7 @@ def test_re_attributing_after_an_ipam_fix_matches_the_internal_side_again_and_ke
     run([ipam_prefixes], DAY1, {**resources, "ipam": IpamSource(export_path=str(before))})
     first = enrichment_metadata(run([address_attribution], DAY1, resources))
     stored = warehouse.get().read_partition(
-        ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(DAY1)
+        tables.ADDRESS_ATTRIBUTION.name, "usage_date", date.fromisoformat(DAY1)
     )
     assert first["external_answers_reused"] == 0 and teams_in_moved_subnet(warehouse, DAY1) == {
         "payments"
@@ -167,7 +174,7 @@ def test_re_attributing_after_an_ipam_fix_matches_the_internal_side_again_and_ke
     )  # the fix, same day
     again = enrichment_metadata(run([address_attribution], DAY1, resources))
     fixed = warehouse.get().read_partition(
-        ATTRIBUTION_TABLE, "usage_date", date.fromisoformat(DAY1)
+        tables.ADDRESS_ATTRIBUTION.name, "usage_date", date.fromisoformat(DAY1)
     )
     assert teams_in_moved_subnet(warehouse, DAY1) == {"checkout"}
     assert again["external_answers_reused"] == first["external_addresses"] > 0
