@@ -12,6 +12,9 @@ and that their content equals materializing the same days one by one in process.
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -190,6 +193,15 @@ def test_a_seven_day_backfill_through_dagster_dev_equals_materializing_day_by_da
         unavailable(str(exc))
         raise
     try:
+        # As a deployment does before its first backfill (natflow_pipeline/pools.py: without it,
+        # two runs creating one pool at once crash one of them on PostgreSQL, dagster#33552).
+        subprocess.run(
+            [sys.executable, "-m", "natflow_pipeline.pools"],
+            env={**os.environ, **env, "DAGSTER_HOME": str(home)},
+            cwd=PROJECT_ROOT,
+            check=True,
+            timeout=300,
+        )
         backfill = run_backfill(dev)
         materialized = materializations(dev)
     finally:
