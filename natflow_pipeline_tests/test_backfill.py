@@ -27,6 +27,7 @@ import pytest
 import yaml
 from polars.testing import assert_frame_equal
 
+from natflow_pipeline import tables
 from natflow_pipeline.demo import materialize_days
 from natflow_pipeline.paths import DEFAULT_IP_RANGES, PROJECT_ROOT
 from natflow_pipeline.resources.cost_explorer import CostExplorerResource
@@ -45,31 +46,10 @@ SEED = 11
 CONCURRENT_RUNS = 2
 BACKFILL_TIMEOUT_S = 900
 
-PARTITIONED_ASSETS = (
-    "nat_flows",
-    "ipam_prefixes",
-    "address_attribution",
-    "team_daily_costs",
-    "cost_explorer_nat_usage",
-    "nat_cost_reconciliation",
-    "top_talkers",
-    "endpoint_savings",
-)
+#: Every daily table of the registry -> its partition column; each is an asset of its own.
+DAILY_TABLES = {t.name: t.partition_column for t in tables.TABLES if t is not tables.AWS_IP_RANGES}
+PARTITIONED_ASSETS = tuple(DAILY_TABLES)
 UNPARTITIONED_ASSETS = ("aws_ip_ranges", "nat_dashboard")
-#: Delta table -> its partition column (flow_log_files and rejected_flow_log_lines are written by
-#: nat_flows).
-DAILY_TABLES = {
-    "nat_flows": "usage_date",
-    "flow_log_files": "usage_date",
-    "rejected_flow_log_lines": "usage_date",
-    "ipam_prefixes": "snapshot_date",
-    "address_attribution": "usage_date",
-    "team_daily_costs": "usage_date",
-    "cost_explorer_nat_usage": "usage_date",
-    "nat_cost_reconciliation": "usage_date",
-    "top_talkers": "usage_date",
-    "endpoint_savings": "usage_date",
-}
 #: Columns that say when something ran, not what it computed.
 RUN_TIME_COLUMNS = ("fetched_at",)
 TABLES = (*DAILY_TABLES, "aws_ip_ranges")

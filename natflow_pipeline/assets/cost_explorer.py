@@ -16,6 +16,7 @@ from natflow_pipeline.assets.daily import (
     daily_table_spec,
     partition_day,
     write_day,
+    written,
 )
 from natflow_pipeline.assets.metadata import gb, markdown_table, usd
 from natflow_pipeline.cost_explorer import fetch_day
@@ -24,6 +25,8 @@ from natflow_pipeline.resources.cost_checks import CostChecksResource
 from natflow_pipeline.resources.cost_explorer import CostExplorerResource
 from natflow_pipeline.resources.pricing import PricingResource
 from natflow_pipeline.resources.warehouse import WarehouseResource
+from natflow_pipeline.tables import Table
+from natflow_pipeline.warehouse import Warehouse
 
 GROUP = "costs"
 USAGE = tables.COST_EXPLORER_NAT_USAGE
@@ -84,11 +87,21 @@ def cost_explorer_nat_usage(
             f"not asking again (refetch={config.refetch})"
         )
         request = previous.row(0, named=True)
+        # Nothing is written: the standard entries describe the tables as they are, so every
+        # partition carries the same keys (the UI plots a key only when every partition has it).
         yield dg.MaterializeResult(
-            asset_key=USAGE.name, metadata=_usage_metadata(usage, request, fetched=False)
+            asset_key=USAGE.name,
+            metadata={
+                **_as_stored(store, USAGE, usage),
+                **_usage_metadata(usage, request, fetched=False),
+            },
         )
         yield dg.MaterializeResult(
-            asset_key=REQUESTS.name, metadata=_request_metadata(request, fetched=False)
+            asset_key=REQUESTS.name,
+            metadata={
+                **_as_stored(store, REQUESTS, previous),
+                **_request_metadata(request, fetched=False),
+            },
         )
         return
 
@@ -123,6 +136,11 @@ def cost_explorer_nat_usage(
         asset_key=REQUESTS.name,
         metadata={**requests_written, **_request_metadata(request, fetched=True)},
     )
+
+
+def _as_stored(store: Warehouse, table: Table, day_rows: pl.DataFrame) -> dict[str, Any]:
+    """The standard write metadata of a day kept as it was (its table's latest version)."""
+    return written(store, table, store.version(table.name), day_rows.height, day_rows)
 
 
 def _request_metadata(request: dict[str, Any], fetched: bool) -> dict[str, object]:
