@@ -11,6 +11,7 @@ from natflow_pipeline.assets.cost_explorer import cost_explorer_nat_usage, nat_c
 from natflow_pipeline.assets.costs import team_daily_costs
 from natflow_pipeline.assets.enrichment import address_attribution
 from natflow_pipeline.assets.flow_logs import nat_flows, raw_flow_logs
+from natflow_pipeline.assets.focus import focus_network_costs
 from natflow_pipeline.assets.insights import endpoint_savings, nat_dashboard, top_talkers
 from natflow_pipeline.assets.reference import aws_ip_ranges, ipam_prefixes
 from natflow_pipeline.concurrency import RUN_EXECUTOR
@@ -41,6 +42,7 @@ defs = dg.Definitions(
         top_talkers,
         endpoint_savings,
         nat_dashboard,
+        focus_network_costs,
     ],
     jobs=[daily_job, ip_ranges_job],
     schedules=[daily_nat_costs_schedule, ip_ranges_schedule],

@@ -18,6 +18,8 @@ from natflow_pipeline.cost_explorer import USAGE_SCHEMA
 from natflow_pipeline.costs import SCHEMA as COSTS_SCHEMA
 from natflow_pipeline.flowlogs.day import FILE_STATS_SCHEMA, NAT_FLOWS_SCHEMA
 from natflow_pipeline.flowlogs.reader import REJECTED_SCHEMA
+from natflow_pipeline.focus import DAY_COLUMN as FOCUS_DAY_COLUMN
+from natflow_pipeline.focus import FOCUS_SCHEMA
 
 #: The partition column of every daily table: the UTC day a flow log record's ``start`` falls in.
 DAY_COLUMN = "usage_date"
@@ -64,6 +66,10 @@ COST_EXPLORER_REQUESTS = Table(
 NAT_COST_RECONCILIATION = Table("nat_cost_reconciliation")
 TOP_TALKERS = Table("top_talkers")
 ENDPOINT_SAVINGS = Table("endpoint_savings")
+#: team_daily_costs in FOCUS 1.2 columns (natflow_pipeline.focus), for FinOps tools.
+FOCUS_NETWORK_COSTS = Table(
+    "focus_network_costs", partition_column=FOCUS_DAY_COLUMN, schema=FOCUS_SCHEMA
+)
 
 #: Every table, in the order data flows through them.
 TABLES: tuple[Table, ...] = (
@@ -79,4 +85,5 @@ TABLES: tuple[Table, ...] = (
     NAT_COST_RECONCILIATION,
     TOP_TALKERS,
     ENDPOINT_SAVINGS,
+    FOCUS_NETWORK_COSTS,
 )
