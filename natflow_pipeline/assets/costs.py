@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import dagster as dg
 import polars as pl
 
-from natflow_pipeline import tables
+from natflow_pipeline import anomalies, tables
 from natflow_pipeline.assets.daily import (
     daily_table_asset,
     partition_day,
@@ -53,6 +53,13 @@ DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=30)
             asset=tables.TEAM_DAILY_COSTS.name,
             description="Share of the day's NAT bytes with team 'unattributed' is below the "
             "threshold (WARN).",
+        ),
+        dg.AssetCheckSpec(
+            "cost_anomalies",
+            asset=tables.TEAM_DAILY_COSTS.name,
+            description="No team's day costs more than a robust band (median + k x 1.4826 x MAD) "
+            "of its own recent days; metadata names each team, its jump, the talkers behind it "
+            "and whether it is a new destination (WARN).",
         ),
     ],
 )
@@ -116,9 +123,12 @@ def team_daily_costs(
             "top_teams": dg.MetadataValue.md(markdown_table(by_team.head(10))),
             "rows_per_second": throughput,
         },
-        check_results=_checks(
-            store, day, by_internal_address(flows, day_attribution), costs, cost_checks
-        ),
+        check_results=[
+            *_checks(store, day, by_internal_address(flows, day_attribution), costs, cost_checks),
+            _anomaly_check(
+                store, day, costs, flows, day_attribution, cost_checks, pricing.billing_gb_bytes
+            ),
+        ],
     )
 
 
@@ -209,3 +219,152 @@ def _checks(
             "with a team",
         ),
     ]
+
+
+def _anomaly_check(
+    store: Warehouse,
+    day: date,
+    costs: pl.DataFrame,
+    flows: pl.DataFrame,
+    day_attribution: pl.DataFrame,
+    settings: CostChecksResource,
+    gb_bytes: int,
+) -> dg.AssetCheckResult:
+    """Teams whose day jumps above their own recent days (``natflow_pipeline.anomalies``).
+
+    The band reads the gold table's previous days (a few rows per team and day). The talkers
+    behind a jump are computed from nat_flows and address_attribution, not read from the
+    top_talkers table: that table is written by its own asset, which Dagster runs after (or
+    beside) this one, so the day's rows are not there yet; and it keeps only the day's top N
+    pairs over every team, so a team's usual destinations below the cut would look new. The day's
+    NAT rows and attribution are already in memory here; the window's are read only when some
+    team is anomalous (rare), four columns of them, and only those teams' rows are summed.
+    """
+    rules = settings.anomaly_rules()
+    first = day - timedelta(days=rules.window_days)
+    recent = anomalies.daily_spend(
+        store.scan(tables.TEAM_DAILY_COSTS.name)
+        .filter(pl.col(tables.DAY_COLUMN).is_between(first, day - timedelta(days=1)))
+        .select(tables.DAY_COLUMN, "team", "total_usd", "bytes")
+    )
+    assessed = anomalies.assess(
+        anomalies.daily_spend(costs),
+        anomalies.trailing_history(recent, day, rules.window_days),
+        rules,
+    )
+    teams = assessed.filter(pl.col("anomalous"))["team"].to_list()
+    found: list[anomalies.Finding] = []
+    if teams:
+        today = anomalies.team_destinations(flows, day_attribution, teams).collect()
+        window = anomalies.team_destinations(
+            _window(store, tables.NAT_FLOWS, first, day).select(anomalies.FLOW_COLUMNS),
+            _window(store, tables.ADDRESS_ATTRIBUTION, first, day),
+            teams,
+        ).collect()
+        found = anomalies.findings(assessed, today, window, rules)
+    judged = assessed.filter(pl.col("history_days") >= rules.min_history_days)
+    return dg.AssetCheckResult(
+        check_name="cost_anomalies",
+        passed=not found,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "anomalous_teams": len(found),
+            "teams": assessed.height,
+            "teams_judged": judged.height,
+            "teams_with_short_history": assessed.height - judged.height,
+            "window_days": rules.window_days,
+            "min_history_days": rules.min_history_days,
+            "k": rules.k,
+            "min_jump_usd": rules.min_jump_usd,
+            "min_jump_ratio": rules.min_jump_ratio,
+            "anomalies": dg.MetadataValue.md(markdown_table(_anomaly_rows(found, gb_bytes))),
+            "talkers": dg.MetadataValue.md(markdown_table(_talker_rows(found, gb_bytes))),
+            "findings": dg.MetadataValue.json([_finding_json(f, gb_bytes) for f in found]),
+        },
+        description="look at each team's top talkers: a new destination is a new dependency "
+        "(an S3 bucket, an API); more of the same is more load"
+        if found
+        else None,
+    )
+
+
+def _window(store: Warehouse, table: tables.Table, first: date, day: date) -> pl.LazyFrame:
+    """A table's rows of ``[first, day)``; the partition filter prunes the other days' files."""
+    return store.scan(table.name).filter(
+        pl.col(tables.DAY_COLUMN).is_between(first, day - timedelta(days=1))
+    )
+
+
+def _anomaly_rows(found: list[anomalies.Finding], gb_bytes: int) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {
+                "team": f.team,
+                "today_usd": usd(f.today_usd),
+                "median_usd": usd(f.median_usd),
+                "jump_usd": usd(f.jump_usd),
+                "threshold_usd": usd(f.threshold_usd),
+                "history_days": f.history_days,
+                "kind": f.kind,
+                "extra_gb": gb(f.extra_bytes / gb_bytes),
+                "new_destinations": _destinations_text(f.new_destinations),
+            }
+            for f in found
+        ]
+    )
+
+
+def _talker_rows(found: list[anomalies.Finding], gb_bytes: int) -> pl.DataFrame:
+    frames = [
+        f.talkers.select(
+            pl.lit(f.team).alias("team"),
+            "internal_addr",
+            "destination",
+            "owner",
+            "new",
+            (pl.col("today_bytes") / gb_bytes).round(3).alias("today_gb"),
+            (pl.col("usual_bytes") / gb_bytes).round(3).alias("usual_gb_per_day"),
+            (pl.col("extra_bytes") / gb_bytes).round(3).alias("extra_gb"),
+        )
+        for f in found
+    ]
+    return pl.concat(frames) if frames else pl.DataFrame()
+
+
+def _destinations_text(new: pl.DataFrame, shown: int = 3) -> str:
+    """``S3 (us-east-1) 3.5.0.0/19, ...``: the largest new destinations, as a reader scans them."""
+    names = [f"{o} {d}" for d, o in new.head(shown).select("destination", "owner").iter_rows()]
+    more = new.height - shown
+    return ", ".join(names) + (f" (+{more} more)" if more > 0 else "")
+
+
+def _finding_json(f: anomalies.Finding, gb_bytes: int) -> dict[str, object]:
+    """One finding as the check's JSON metadata holds it (what a script or alert reads)."""
+    return {
+        "team": f.team,
+        "kind": f.kind,
+        "today_usd": usd(f.today_usd),
+        "median_usd": usd(f.median_usd),
+        "jump_usd": usd(f.jump_usd),
+        "threshold_usd": usd(f.threshold_usd),
+        "mad_usd": usd(f.mad_usd),
+        "history_days": f.history_days,
+        "extra_gb": gb(f.extra_bytes / gb_bytes),
+        "new_destination_gb": gb(f.new_destination_bytes / gb_bytes),
+        "new_destinations": [
+            {"destination": d, "owner": o, "gb": gb(b / gb_bytes)}
+            for d, o, b in f.new_destinations.iter_rows()
+        ][:10],
+        "top_talkers": [
+            {
+                "internal_addr": r["internal_addr"],
+                "destination": r["destination"],
+                "owner": r["owner"],
+                "new": r["new"],
+                "today_gb": gb(r["today_bytes"] / gb_bytes),
+                "usual_gb_per_day": gb(r["usual_bytes"] / gb_bytes),
+                "extra_gb": gb(r["extra_bytes"] / gb_bytes),
+            }
+            for r in f.talkers.iter_rows(named=True)
+        ],
+    }

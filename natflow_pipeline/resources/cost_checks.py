@@ -1,8 +1,10 @@
-"""Thresholds of the cost checks: reconciliation with Cost Explorer, attribution, completeness."""
+"""Thresholds of the cost checks: reconciliation with Cost Explorer, attribution, completeness,
+and per-team spend anomalies."""
 
 import dagster as dg
 from pydantic import Field
 
+from natflow_pipeline.anomalies import AnomalyRules
 from natflow_pipeline.reconciliation import Tolerance
 
 
@@ -39,7 +41,44 @@ class CostChecksResource(dg.ConfigurableResource):
         "false makes it a WARN (quiet gateways).",
     )
 
+    anomaly_window_days: int = Field(
+        default=14,
+        description="A team's day is judged against its own days in this many days before it "
+        "(median and MAD of the daily cost).",
+    )
+    anomaly_min_history_days: int = Field(
+        default=7,
+        description="A team with fewer days than this in the window is not judged (its first "
+        "days).",
+    )
+    anomaly_k: float = Field(
+        default=4.0,
+        description="A day alerts when its cost exceeds the median by more than "
+        "k x 1.4826 x MAD (and both floors below).",
+    )
+    anomaly_min_jump_usd: float = Field(
+        default=1.0,
+        description="A jump over the median below this many USD never alerts (small teams).",
+    )
+    anomaly_min_jump_ratio: float = Field(
+        default=0.5,
+        description="A jump below this fraction of the team's median never alerts (0.5 = +50%).",
+    )
+    anomaly_top_talkers: int = Field(
+        default=5, description="Talkers listed per anomalous team in the check's metadata."
+    )
+
     def tolerance(self) -> Tolerance:
         return Tolerance(
             self.reconciliation_tolerance, self.reconciliation_min_gb, self.cost_explorer_lag_days
+        )
+
+    def anomaly_rules(self) -> AnomalyRules:
+        return AnomalyRules(
+            window_days=self.anomaly_window_days,
+            min_history_days=self.anomaly_min_history_days,
+            k=self.anomaly_k,
+            min_jump_usd=self.anomaly_min_jump_usd,
+            min_jump_ratio=self.anomaly_min_jump_ratio,
+            top_talkers=self.anomaly_top_talkers,
         )

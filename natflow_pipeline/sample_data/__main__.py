@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from natflow_pipeline.paths import DATA_DIR, DEFAULT_IP_RANGES
-from natflow_pipeline.sample_data.generator import generate
+from natflow_pipeline.sample_data.generator import Spike, generate
 from natflow_pipeline.settings import SAMPLE_START_DATE
 
 SAMPLE_DAYS = 3
@@ -27,7 +27,16 @@ def main() -> None:
     parser.add_argument(
         "--window-minutes", type=int, default=60, help="one delivery per window (AWS: 5 or 10)"
     )
+    parser.add_argument(
+        "--spike-team", help="plant a new-destination spike: this team starts pulling from S3"
+    )
+    parser.add_argument(
+        "--spike-from", type=date.fromisoformat, help="the spike's first day (YYYY-MM-DD)"
+    )
     args = parser.parse_args()
+    if (args.spike_team is None) != (args.spike_from is None):
+        parser.error("--spike-team and --spike-from go together")
+    spike = Spike(args.spike_team, args.spike_from) if args.spike_team else None
     truth = generate(
         args.out,
         DEFAULT_IP_RANGES,
@@ -36,6 +45,7 @@ def main() -> None:
         args.connections_per_day,
         args.seed,
         args.window_minutes,
+        spike,
     )
     print(f"wrote {truth['files']} deliveries, IPAM export and ground truth under {args.out}")
 

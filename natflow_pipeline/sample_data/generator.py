@@ -49,6 +49,23 @@ class Record:
     fields: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Spike:
+    """A planted spend anomaly: from ``first_day`` on, ``team`` pulls from S3 through the NAT, from
+    S3 prefixes of its region (the NAT's) that no other traffic reaches: a new destination.
+
+    Drawn from a random generator of its own (seeded from the run's seed), so the rest of the
+    traffic is the same with or without it: only the spike's connections are added."""
+
+    team: str
+    first_day: date
+    connections_per_day: int = 24
+    #: Mean download per connection (lognormal around it), in 2^30-byte GB.
+    gb_per_connection: float = 4.0
+    #: Distinct S3 prefixes (one address each) the team pulls from.
+    prefixes: int = 3
+
+
 # (service, region, weight): where the company's traffic goes.
 AWS_TARGETS = (
     ("S3", "us-east-1", 30),
@@ -68,11 +85,18 @@ def generate(
     connections_per_day: int,
     seed: int = 7,
     window_minutes: int = 60,
+    spike: Spike | None = None,
 ) -> dict[str, object]:
     """Write ``flowlogs/``, ``ipam/netbox-export.json``, ``ground_truth.json`` and the Cost Explorer
-    answers the traffic implies (``cost_explorer/nat-usage.json``) under ``out_dir``."""
+    answers the traffic implies (``cost_explorer/nat-usage.json``) under ``out_dir``.
+
+    ``spike`` plants a new-destination spend anomaly (:class:`Spike`); its connections are in the
+    flow logs, the ground truth's bytes and Cost Explorer like any other, and the ground truth's
+    ``spike`` entry says what was planted. Without it (the default) nothing changes, byte for
+    byte."""
     rng = random.Random(seed)
-    destinations = _destination_pool(rng, json.loads(ip_ranges_path.read_text()))
+    ranges = json.loads(ip_ranges_path.read_text())
+    destinations = _destination_pool(rng, ranges)
     clients = _client_pool(rng)
     # Simulate from the last hour of the day before, so the first day's first delivery holds the
     # previous day's late records, as a real one does.
@@ -86,13 +110,22 @@ def generate(
     windows: dict[int, list[Record]] = defaultdict(list)
     window_s = window_minutes * 60
 
-    for record, owner in _records(
-        rng, sim_start, sim_end, connections_per_day, clients, destinations
-    ):
-        windows[record.start - record.start % window_s].append(record)
-        if owner is not None:
-            day = datetime.fromtimestamp(record.start, timezone.utc).date().isoformat()
-            truth[day][owner] += int(record.fields[9])
+    _collect(
+        _records(rng, sim_start, sim_end, connections_per_day, clients, destinations),
+        windows,
+        truth,
+        window_s,
+    )
+    planted = None
+    if spike is not None:
+        # Its own generator: the traffic above is drawn exactly as without a spike.
+        spike_rng = random.Random(f"spike:{seed}")
+        targets = _spike_destinations(spike_rng, ranges, destinations, spike.prefixes)
+        midnight = datetime(*spike.first_day.timetuple()[:3], tzinfo=timezone.utc)
+        spike_records = _spike_records(
+            spike_rng, spike, max(sim_start, midnight), sim_end, clients, targets
+        )
+        planted = _planted(spike, targets, _collect(spike_records, windows, truth, window_s))
 
     files = _write_deliveries(out_dir / "flowlogs", windows, window_s, rng)
     ipam_dir = out_dir / "ipam"
@@ -101,6 +134,8 @@ def generate(
         json.dumps(company.netbox_export(), indent=1, sort_keys=True) + "\n"
     )
     ground_truth = _ground_truth(truth, first_day, days, seed, connections_per_day, files)
+    if planted is not None:
+        ground_truth["spike"] = planted
     (out_dir / "ground_truth.json").write_text(
         json.dumps(ground_truth, indent=1, sort_keys=True) + "\n"
     )
@@ -110,6 +145,98 @@ def generate(
         json.dumps(_cost_explorer_usage(ground_truth), indent=1, sort_keys=True) + "\n"
     )
     return ground_truth
+
+
+def _collect(
+    records: Iterator[tuple[Record, tuple | None]],
+    windows: dict[int, list[Record]],
+    truth: dict[str, dict[tuple, int]],
+    window_s: int,
+) -> dict[str, int]:
+    """File each record in its delivery window and count its bytes in the ground truth of its
+    owner and day; returns the owned bytes per day."""
+    per_day: dict[str, int] = defaultdict(int)
+    for record, owner in records:
+        windows[record.start - record.start % window_s].append(record)
+        if owner is not None:
+            day = datetime.fromtimestamp(record.start, timezone.utc).date().isoformat()
+            truth[day][owner] += int(record.fields[9])
+            per_day[day] += int(record.fields[9])
+    return per_day
+
+
+def _spike_destinations(
+    rng: random.Random, ranges: dict, pool: list[tuple[Destination, float]], count: int
+) -> dict[str, str]:
+    """``count`` S3 addresses of the NAT's region (address -> its most specific ip-ranges
+    prefix), each in a prefix that holds none of the pool's destinations, so the team's traffic
+    to them is new at the prefix level the anomaly check compares."""
+    prefixes = [
+        (ipaddress.ip_network(p["ip_prefix"]), p["service"], p["region"])
+        for p in ranges["prefixes"]
+    ]
+    used = [ipaddress.ip_address(d.address) for d, _ in pool if d.service is not None]
+    free = sorted(
+        (
+            net
+            for net, service, region in prefixes
+            if service == "S3" and region == company.NAT_REGION and not any(a in net for a in used)
+        ),
+        key=str,
+    )
+    targets: dict[str, str] = {}
+    for net in rng.sample(free, min(count, len(free))):
+        for _ in range(100):
+            address = net.network_address + rng.randrange(1, max(2, net.num_addresses - 1))
+            best = _best_match(address, prefixes)
+            if best is not None and best[1:] == ("S3", company.NAT_REGION):
+                targets[str(address)] = str(best[0])
+                break
+    if not targets:
+        raise ValueError(f"ip-ranges.json has no free S3 prefix in {company.NAT_REGION}")
+    return targets
+
+
+def _spike_records(
+    rng: random.Random,
+    spike: Spike,
+    start: datetime,
+    end: datetime,
+    clients: list[tuple[str, company.ClientSpace]],
+    targets: dict[str, str],
+) -> Iterator[tuple[Record, tuple | None]]:
+    """The spike's connections: the team's IPv4 clients downloading from the new S3 addresses,
+    ``connections_per_day`` a day from ``start``, about ``gb_per_connection`` each."""
+    ours = [(a, space) for a, space in clients if space.team == spike.team and ":" not in a]
+    if not ours:
+        raise ValueError(f"no IPv4 client space of team {spike.team!r} in the company model")
+    seconds = int((end - start).total_seconds())
+    if seconds <= 0:
+        return
+    destinations = [
+        Destination(a, "S3", company.NAT_REGION, "aws_same_region") for a in sorted(targets)
+    ]
+    mean_bytes = spike.gb_per_connection * 2**30
+    for _ in range(spike.connections_per_day * seconds // 86_400):
+        client, space = rng.choice(ours)
+        down = int(mean_bytes * rng.lognormvariate(0, 0.3))
+        at = int(start.timestamp()) + rng.randrange(seconds)
+        yield from _connection(rng, at, client, space, rng.choice(destinations), down)
+
+
+def _planted(spike: Spike, targets: dict[str, str], per_day: dict[str, int]) -> dict[str, object]:
+    """The ground truth's ``spike`` entry: what was planted, where, and its bytes per day."""
+    return {
+        "team": spike.team,
+        "first_day": spike.first_day.isoformat(),
+        "kind": "new destination",
+        "aws_service": "S3",
+        "aws_region": company.NAT_REGION,
+        "destinations": [{"address": a, "aws_prefix": targets[a]} for a in sorted(targets)],
+        "connections_per_day": spike.connections_per_day,
+        "gb_per_connection": spike.gb_per_connection,
+        "bytes_by_day": dict(sorted(per_day.items())),
+    }
 
 
 def _cost_explorer_usage(ground_truth: dict) -> dict[str, object]:
@@ -179,12 +306,19 @@ def _destination_pool(rng: random.Random, ranges: dict) -> list[tuple[Destinatio
 
 
 def _reference_service(address: ipaddress.IPv4Address, prefixes: list) -> tuple[str, str] | None:
+    best = _best_match(address, prefixes)
+    return None if best is None else best[1:]
+
+
+def _best_match(address: ipaddress.IPv4Address, prefixes: list) -> tuple | None:
+    """(prefix, service, region) of the most specific prefix holding ``address``; for one
+    prefix, a named service before EC2 before AMAZON."""
     best = None
     for net, service, region in prefixes:
         if address in net:
             key = (net.prefixlen, {"AMAZON": 0, "EC2": 1}.get(service, 2))
             if best is None or key > best[0]:
-                best = (key, (service, region))
+                best = (key, (net, service, region))
     return None if best is None else best[1]
 
 
@@ -215,12 +349,21 @@ def _records(
 
 
 def _connection(
-    rng: random.Random, start: int, client: str, space: company.ClientSpace, dest: Destination
+    rng: random.Random,
+    start: int,
+    client: str,
+    space: company.ClientSpace,
+    dest: Destination,
+    down_bytes: int | None = None,
 ) -> Iterator[tuple[Record, tuple | None]]:
     end = start + rng.randrange(1, 59)
     sport, dport = rng.randrange(32768, 61000), 443
     up = int(rng.lognormvariate(13, 1.5))
-    down = int(rng.lognormvariate(16 if dest.service == "S3" else 15, 1.8))
+    down = (
+        int(rng.lognormvariate(16 if dest.service == "S3" else 15, 1.8))
+        if down_bytes is None
+        else down_bytes
+    )
     v6 = ":" in client
     true_dst = (
         str(NAT64_PREFIX.network_address + int(ipaddress.IPv4Address(dest.address)))
