@@ -12,7 +12,7 @@ from datetime import date
 
 import polars as pl
 
-from natflow_pipeline import tables
+from natflow_pipeline import report, tables
 from natflow_pipeline.ipam import UNATTRIBUTED
 from natflow_pipeline.tables import Table
 from natflow_pipeline.warehouse import Warehouse
@@ -35,6 +35,14 @@ class DashboardData:
     top_talkers: pl.DataFrame | None
     endpoint_savings: pl.DataFrame | None
     reconciliation: pl.DataFrame | None
+    #: :func:`natflow_pipeline.report.monthly_summary` of the range's latest month (its days in
+    #: the range, against the whole month before); ``None`` when not loaded from a warehouse.
+    month_summary: pl.DataFrame | None = None
+
+    @property
+    def month(self) -> date:
+        """The first day of the range's latest month."""
+        return self.last.replace(day=1)
 
     @property
     def first(self) -> date:
@@ -69,6 +77,7 @@ def load(store: Warehouse, start: date | None = None, end: date | None = None) -
         top_talkers=_read_if_written(store, tables.TOP_TALKERS, days),
         endpoint_savings=_read_if_written(store, tables.ENDPOINT_SAVINGS, days),
         reconciliation=_read_if_written(store, tables.NAT_COST_RECONCILIATION, days),
+        month_summary=report.monthly_summary(store, days[-1], days),
     )
 
 

@@ -22,6 +22,7 @@ from natflow_pipeline.dashboard.data import (
     unattributed_share,
 )
 from natflow_pipeline.ipam import UNATTRIBUTED
+from natflow_pipeline.report import destination, month_label, previous_month
 
 GB = 2**30
 STATUS_COLOURS = {
@@ -38,6 +39,7 @@ def render(data: DashboardData) -> str:
     colours = team_colours(data.costs)
     sections = [
         _kpis(data),
+        _section("This month by team", _month_by_team(data)),
         _section(
             "Cost per team and day",
             _figure(cost_figure(data, colours), "chart-team-cost", first=True),
@@ -190,6 +192,46 @@ def _kpis(data: DashboardData) -> str:
     return f'<div class="kpis" id="kpis">{items}</div>'
 
 
+def _month_by_team(data: DashboardData) -> str:
+    """The range's latest month per team against the month before (``report.monthly_summary``:
+    the same numbers ``python -m natflow_pipeline.report`` prints for the month)."""
+    if data.month_summary is None:
+        return _missing("no monthly summary: the dashboard was not loaded from a warehouse")
+    summary = data.month_summary
+    days = [d for d in data.days if (d.year, d.month) == (data.month.year, data.month.month)]
+    before = month_label(previous_month(data.month))
+    last_days = summary["last_month_days"][0] if summary.height else None
+    compared = (
+        f"against {before}'s {last_days} day(s)"
+        if last_days
+        else f"{before} has no data, so no change is shown"
+    )
+    note = (
+        f"<p class='note' id='month-summary-note'><b>{month_label(data.month)}</b>: "
+        f"{len(days)} day(s) in the range ({days[0]} .. {days[-1]}), {compared}. "
+        "Cost: data processing + hourly share (<code>team_daily_costs</code>). Top destination: "
+        "the external address with the most bytes in the team's <code>top_talkers</code> rows of "
+        "the month. Endpoint saving: what VPC endpoints would have saved of this month's cost "
+        "(<code>endpoint_savings.saving_usd</code>, services whose endpoint pays off over the "
+        "month). A month in progress has fewer days than the month before: compare the days.</p>"
+    )
+    rows = [
+        {
+            "team": r["team"],
+            "days": r["days"],
+            "cost (USD)": r["cost_usd"],
+            f"{before} (USD)": r["last_month_cost_usd"],
+            "change (USD)": None if r["change_usd"] is None else f"{r['change_usd']:+,.2f}",
+            "change": None if r["change_pct"] is None else f"{r['change_pct']:+,.1f}%",
+            "top destination": None if r["top_destination"] is None else destination(r),
+            "GiB": None if r["top_destination_bytes"] is None else r["top_destination_bytes"] / GB,
+            "endpoint saving (USD)": r["endpoint_saving_usd"],
+        }
+        for r in summary.iter_rows(named=True)
+    ]
+    return note + _table(pl.DataFrame(rows, infer_schema_length=None), table_id="month-by-team")
+
+
 def _top_talkers(data: DashboardData) -> str:
     if data.top_talkers is None or data.top_talkers.is_empty():
         return _missing("top_talkers has no rows for this range: materialize the top_talkers asset")
@@ -274,7 +316,9 @@ def _styled(figure: go.Figure, height: int = 380) -> go.Figure:
     return figure
 
 
-def _table(frame: pl.DataFrame, status_column: str | None = None) -> str:
+def _table(
+    frame: pl.DataFrame, status_column: str | None = None, table_id: str | None = None
+) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
     rows = []
     for row in frame.iter_rows(named=True):
@@ -286,7 +330,8 @@ def _table(frame: pl.DataFrame, status_column: str | None = None) -> str:
                 text = f'<span class="badge" style="background:{colour}">{text}</span>'
             cells.append(f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    opening = f'<table id="{html.escape(table_id)}">' if table_id else "<table>"
+    return f"{opening}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _cell(value: object) -> str:
