@@ -114,7 +114,8 @@ def region_of_usage_type(usage_type: str, regions: Mapping[str, str] = USAGE_TYP
     code = match.group("code") or ""
     if code not in regions:
         raise CostExplorerError(
-            f"usage type {usage_type!r}: unknown region code {code!r} (add it to pricing.REGIONS)"
+            f"usage type {usage_type!r}: unknown region code {code!r} "
+            "(add it to pricing.USAGE_TYPE_CODES)"
         )
     return regions[code]
 

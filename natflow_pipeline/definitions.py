@@ -19,7 +19,7 @@ from natflow_pipeline.resources.cost_checks import CostChecksResource
 from natflow_pipeline.resources.cost_explorer import CostExplorerResource
 from natflow_pipeline.resources.flow_logs import FlowLogSource
 from natflow_pipeline.resources.insights import InsightsResource
-from natflow_pipeline.resources.pricing import PricingResource
+from natflow_pipeline.resources.pricing import pricing_from_env
 from natflow_pipeline.resources.reference import ip_ranges_from_env, ipam_from_env
 from natflow_pipeline.resources.warehouse import WarehouseResource
 from natflow_pipeline.schedules import (
@@ -60,7 +60,7 @@ defs = dg.Definitions(
         ),
         "ipam": ipam_from_env(),
         "ip_ranges": ip_ranges_from_env(),
-        "pricing": PricingResource(),
+        "pricing": pricing_from_env(),
         "cost_explorer": CostExplorerResource(file_path=settings.cost_explorer_file()),
         "cost_checks": CostChecksResource(),
         "insights": InsightsResource(),

@@ -5,7 +5,8 @@ is saved. Interface endpoints (AWS PrivateLink) cost an hourly charge per endpoi
 Zone plus a per-GB charge, so they pay off only above a break-even volume.
 
 Only same-region traffic counts: a gateway endpoint serves its own region's S3/DynamoDB, and the
-endpoint prices here are for an endpoint in the NAT gateway's region.
+endpoint prices are for an endpoint in the NAT gateway's region. The prices live in the one price
+catalogue (``price_catalogue``, docs/pricing.md); ``EndpointPriceBook`` is its endpoint view.
 """
 
 from __future__ import annotations
@@ -13,28 +14,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-PRICES_SOURCE = "https://aws.amazon.com/privatelink/pricing/ (Interface Endpoint pricing)"
-PRICES_READ_ON = "2026-11-27"
+from natflow_pipeline.price_catalogue import (
+    CATALOGUE,
+    PRIVATELINK_PRICING,
+    READ_ON,
+    Charge,
+    FamilyView,
+    Price,
+    PriceCatalogue,
+    UnknownEndpointPrice,
+)
 
-#: region -> (USD per VPC endpoint per AZ-hour, USD per GB processed, first PB of the month).
-#: us-east-1 is verified: the per-GB tiers ($0.01 first PB, $0.006 next 4 PB, $0.004 above 5 PB,
-#: per region per month) read on AWS's page on the date above; the $0.01 per endpoint-AZ-hour is
-#: the figure AWS's page shows for the region (its hourly table is rendered by script, so it was
-#: confirmed through several independent cost guides quoting it). The other regions are AWS's
-#: published figures as last seen, NOT verified on the date above: re-read them before relying on
-#: them, or override them through the insights resource's ``interface_endpoint_prices``.
-#: The first-PB rate is used throughout: above 1 PB a month the real rate is lower, so savings are
-#: understated, never overstated.
-INTERFACE_ENDPOINT_PRICES: dict[str, tuple[float, float]] = {
-    "us-east-1": (0.01, 0.01),  # verified (see above)
-    "us-east-2": (0.01, 0.01),  # unverified
-    "us-west-2": (0.01, 0.01),  # unverified
-    "us-west-1": (0.011, 0.01),  # unverified
-    "eu-west-1": (0.011, 0.01),  # unverified
-    "eu-central-1": (0.012, 0.01),  # unverified
-    "ap-southeast-1": (0.013, 0.01),  # unverified
-}
-VERIFIED_REGIONS = frozenset({"us-east-1"})
+PRICES_SOURCE = f"{PRIVATELINK_PRICING} (Interface Endpoint pricing)"
+PRICES_READ_ON = READ_ON
+
+#: The catalogue's interface endpoint charges, in the order ``interface_endpoint_prices`` lists
+#: them. Per GB the catalogue holds the first-PB-a-month rate: above 1 PB a month the real rate is
+#: lower, so savings are understated, never overstated.
+INTERFACE_CHARGES: tuple[Charge, Charge] = ("interface_endpoint_hour", "interface_endpoint_gb")
+
+#: region -> (USD per VPC endpoint per AZ-hour, USD per GB processed), for the regions with both.
+INTERFACE_ENDPOINT_PRICES: dict[str, tuple[float, float]] = CATALOGUE.pairs(INTERFACE_CHARGES)
+VERIFIED_REGIONS = frozenset(
+    p.region for p in CATALOGUE.entries if p.charge in INTERFACE_CHARGES and p.status == "verified"
+)
 
 #: ip-ranges.json service -> gateway endpoint service (free).
 GATEWAY_SERVICES: dict[str, str] = {"S3": "s3", "DYNAMODB": "dynamodb"}
@@ -61,48 +64,35 @@ INTERFACE_SERVICES: dict[str, str] = {
 DEFAULT_ENDPOINT_AZ_COUNT = 3
 
 
-class UnknownEndpointPrice(KeyError):
-    """A region with interface-endpoint candidates but no PrivateLink price."""
-
-    def __str__(self) -> str:
-        return (
-            f"no interface endpoint price for region {self.args[0]!r}; add it under "
-            "interface_endpoint_prices in the insights configuration"
-        )
-
-
 @dataclass(frozen=True)
-class EndpointPriceBook:
-    """Interface endpoint prices a run uses: the table above plus configured overrides."""
+class EndpointPriceBook(
+    FamilyView, charges=INTERFACE_CHARGES, shorthand="interface_endpoint_prices"
+):
+    """The VPC endpoint prices a run uses: the catalogue (``base``, with its configured
+    ``price_overrides``) plus the ``interface_endpoint_prices`` shorthand, ``{region:
+    (usd_per_az_hour, usd_per_gb)}``."""
 
     overrides: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     az_count: int = DEFAULT_ENDPOINT_AZ_COUNT
+    base: PriceCatalogue = CATALOGUE
 
     def __post_init__(self) -> None:
         if self.az_count < 1:
             raise ValueError(f"endpoint_az_count must be at least 1, found {self.az_count}")
 
-    def prices(self) -> dict[str, tuple[float, float]]:
-        return {
-            **INTERFACE_ENDPOINT_PRICES,
-            **{r: (float(h), float(g)) for r, (h, g) in self.overrides.items()},
-        }
-
     def per_az_hour(self, region: str) -> float:
-        try:
-            return self.prices()[region][0]
-        except KeyError:
-            raise UnknownEndpointPrice(region) from None
+        return self.catalogue.usd("interface_endpoint_hour", region)
 
     def per_gb(self, region: str) -> float:
-        try:
-            return self.prices()[region][1]
-        except KeyError:
-            raise UnknownEndpointPrice(region) from None
+        return self.catalogue.usd("interface_endpoint_gb", region)
 
     def source(self, region: str) -> str:
         """Where a region's price came from, as stored next to every row priced with it."""
-        if region in self.overrides:
-            return "configuration (interface_endpoint_prices)"
-        state = "verified" if region in VERIFIED_REGIONS else "unverified"
-        return f"{PRICES_SOURCE}, read {PRICES_READ_ON} ({state})"
+        return self.provenance(region)
+
+    def gateway(self, region: str) -> Price:
+        """A gateway endpoint's price in ``region`` (no charge, unless overridden)."""
+        return self.catalogue.price("gateway_endpoint", region)
+
+
+__all__ = ["EndpointPriceBook", "UnknownEndpointPrice"]

@@ -160,10 +160,9 @@ def _endpoint_table(
     ):
         nat_per_gb = nat_prices.per_gb(region)
         if service in GATEWAY_SERVICES:
-            kind, name, per_hour, per_gb, azs = GATEWAY, GATEWAY_SERVICES[service], 0.0, 0.0, 0
-            source = (
-                "gateway endpoints have no charge (https://aws.amazon.com/privatelink/pricing/)"
-            )
+            gateway = endpoint_prices.gateway(region)
+            kind, name, per_hour, azs = GATEWAY, GATEWAY_SERVICES[service], 0.0, 0
+            per_gb, source = gateway.usd, gateway.provenance
         else:
             kind, name = INTERFACE, interface_services[service]
             per_hour, per_gb = endpoint_prices.per_az_hour(region), endpoint_prices.per_gb(region)

@@ -1,12 +1,10 @@
-"""NAT gateway prices per region, the usage-type region codes AWS bills them under, and what a
-billed "GB" is.
+"""NAT gateway prices as the gold table uses them, the usage-type region codes AWS bills them
+under, and what a billed "GB" is.
 
-Prices are AWS's public on-demand prices for a standard (zonal) NAT gateway: data processing per
-GB and the gateway-hour. They change rarely but do change, so every entry says where it came from
-and how sure we are, and any region can be overridden through configuration (``nat_prices``)
-instead of editing this table. A region whose price nobody has confirmed carries no number at all:
-costing its traffic fails with an error asking for a configured price, because a guessed price
-would be silently wrong money.
+The prices themselves live in the one price catalogue (``price_catalogue``, docs/pricing.md):
+``PriceBook`` is its NAT gateway view (data processing per GB and the gateway-hour). A region the
+catalogue has no NAT price for carries no number at all: costing its traffic fails with an error
+asking for a configured price, because a guessed price would be silently wrong money.
 """
 
 from __future__ import annotations
@@ -15,23 +13,32 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-PRICES_SOURCE = (
-    "https://aws.amazon.com/vpc/pricing/ (NAT Gateway pricing, per region) and AWS's price-list "
-    "offer file (AmazonEC2, usage types <CODE>-NatGateway-Bytes / -Hours)"
+from natflow_pipeline.price_catalogue import (
+    CATALOGUE,
+    READ_ON,
+    VPC_PRICING,
+    Charge,
+    FamilyView,
+    PriceCatalogue,
+    UnknownRegionPrice,
 )
-PRICES_READ_ON = "2026-11-27"
 
-PriceStatus = Literal["verified", "corroborated", "unverified", "unknown"]
+PRICES_SOURCE = (
+    f"{VPC_PRICING} (NAT Gateway pricing, per region) and AWS's price-list offer file "
+    "(AmazonEC2, usage types <CODE>-NatGateway-Bytes / -Hours)"
+)
+PRICES_READ_ON = READ_ON
+
+#: The catalogue's NAT gateway charges, in the order ``nat_prices`` lists them.
+NAT_CHARGES: tuple[Charge, Charge] = ("nat_gateway_gb", "nat_gateway_hour")
+
+PriceStatus = Literal["verified", "corroborated", "unverified", "unknown", "override"]
 
 
 @dataclass(frozen=True)
 class RegionPrice:
-    """One commercial region: its usage-type code, and its NAT prices with how they were checked.
-
-    ``verified``: read from AWS's pricing page or offer file; ``corroborated``: the offer-file
-    value as quoted by a third party; ``unverified``: a figure carried from earlier notes with no
-    source at hand; ``unknown``: no price in this table (configure one under ``nat_prices``).
-    """
+    """One commercial region: its usage-type code, and its NAT prices with how they were checked
+    (``unknown``: no price in the catalogue; configure one, docs/pricing.md)."""
 
     region: str
     usage_type_code: str  # prefix of the region's usage types ("" for us-east-1)
@@ -41,74 +48,70 @@ class RegionPrice:
     note: str = ""
 
 
-#: Every commercial region (aws partition) as of 2026-11. The usage-type codes are the prefixes
-#: Cost Explorer and the Cost and Usage Report put on usage types (``USE2-NatGateway-Bytes``);
-#: us-east-1 has none, and Ireland is ``EU``, not ``EUW1``. Codes marked "code unverified" follow
-#: AWS's pattern but were not seen on a bill.
-REGIONS: tuple[RegionPrice, ...] = (
-    RegionPrice("us-east-1", "", 0.045, 0.045, "verified", "VPC pricing page"),
-    RegionPrice(
-        "us-east-2", "USE2", 0.045, 0.045, "verified", "worked example on the VPC pricing page"
-    ),
-    RegionPrice("us-west-1", "USW1", 0.048, 0.048, "unverified"),
-    RegionPrice(
-        "us-west-2",
-        "USW2",
-        0.045,
-        0.045,
-        "corroborated",
-        "USW2-NatGateway-Bytes/-Hours as quoted from the AWS Pricing API",
-    ),
-    RegionPrice("ca-central-1", "CAN1", None, None, "unknown"),
-    RegionPrice("ca-west-1", "CAN2", None, None, "unknown"),
-    RegionPrice("mx-central-1", "MXC1", None, None, "unknown"),
-    RegionPrice("sa-east-1", "SAE1", None, None, "unknown"),
-    RegionPrice("af-south-1", "AFS1", None, None, "unknown"),
-    RegionPrice("ap-east-1", "APE1", None, None, "unknown"),
-    RegionPrice("ap-east-2", "APE2", None, None, "unknown"),
-    RegionPrice("ap-northeast-1", "APN1", None, None, "unknown"),
-    RegionPrice("ap-northeast-2", "APN2", None, None, "unknown"),
-    RegionPrice("ap-northeast-3", "APN3", None, None, "unknown"),
-    RegionPrice(
-        "ap-southeast-1",
-        "APS1",
-        0.059,
-        0.059,
-        "verified",
-        "offer file, APS1-NatGateway-Bytes/-Hours",
-    ),
-    RegionPrice("ap-southeast-2", "APS2", None, None, "unknown"),
-    RegionPrice("ap-south-1", "APS3", None, None, "unknown"),
-    RegionPrice("ap-southeast-3", "APS4", None, None, "unknown"),
-    RegionPrice("ap-south-2", "APS5", None, None, "unknown"),
-    RegionPrice("ap-southeast-4", "APS6", None, None, "unknown"),
-    RegionPrice("ap-southeast-5", "APS7", None, None, "unknown"),
-    RegionPrice("ap-southeast-6", "APS8", None, None, "unknown"),
-    RegionPrice("ap-southeast-7", "APS9", None, None, "unknown"),
-    RegionPrice(
-        "eu-west-1", "EU", 0.048, 0.048, "verified", "offer file, EU-NatGateway-Bytes/-Hours"
-    ),
-    RegionPrice("eu-west-2", "EUW2", None, None, "unknown"),
-    RegionPrice("eu-west-3", "EUW3", None, None, "unknown"),
-    RegionPrice("eu-central-1", "EUC1", 0.052, 0.052, "unverified"),
-    RegionPrice("eu-central-2", "EUC2", None, None, "unknown", "code unverified"),
-    RegionPrice("eu-north-1", "EUN1", None, None, "unknown"),
-    RegionPrice("eu-south-1", "EUS1", None, None, "unknown", "code unverified"),
-    RegionPrice("eu-south-2", "EUS2", None, None, "unknown", "code unverified"),
-    RegionPrice("me-south-1", "MES1", None, None, "unknown"),
-    RegionPrice("me-central-1", "MEC1", None, None, "unknown", "code unverified"),
-    RegionPrice("il-central-1", "ILC1", None, None, "unknown", "code unverified"),
+#: Every commercial region (aws partition) as of 2026-11 -> the prefix Cost Explorer and the Cost
+#: and Usage Report put on its usage types (``USE2-NatGateway-Bytes``): us-east-1 has none, and
+#: Ireland is ``EU``, not ``EUW1``. The codes in ``CODES_UNVERIFIED`` follow AWS's pattern but were
+#: not seen on a bill.
+USAGE_TYPE_CODES: dict[str, str] = {
+    "us-east-1": "",
+    "us-east-2": "USE2",
+    "us-west-1": "USW1",
+    "us-west-2": "USW2",
+    "ca-central-1": "CAN1",
+    "ca-west-1": "CAN2",
+    "mx-central-1": "MXC1",
+    "sa-east-1": "SAE1",
+    "af-south-1": "AFS1",
+    "ap-east-1": "APE1",
+    "ap-east-2": "APE2",
+    "ap-northeast-1": "APN1",
+    "ap-northeast-2": "APN2",
+    "ap-northeast-3": "APN3",
+    "ap-southeast-1": "APS1",
+    "ap-southeast-2": "APS2",
+    "ap-south-1": "APS3",
+    "ap-southeast-3": "APS4",
+    "ap-south-2": "APS5",
+    "ap-southeast-4": "APS6",
+    "ap-southeast-5": "APS7",
+    "ap-southeast-6": "APS8",
+    "ap-southeast-7": "APS9",
+    "eu-west-1": "EU",
+    "eu-west-2": "EUW2",
+    "eu-west-3": "EUW3",
+    "eu-central-1": "EUC1",
+    "eu-central-2": "EUC2",
+    "eu-north-1": "EUN1",
+    "eu-south-1": "EUS1",
+    "eu-south-2": "EUS2",
+    "me-south-1": "MES1",
+    "me-central-1": "MEC1",
+    "il-central-1": "ILC1",
+}
+CODES_UNVERIFIED = frozenset(
+    {"eu-central-2", "eu-south-1", "eu-south-2", "me-central-1", "il-central-1"}
+)
+
+
+def _region_price(region: str, code: str) -> RegionPrice:
+    per_gb = CATALOGUE.find("nat_gateway_gb", region)
+    per_hour = CATALOGUE.find("nat_gateway_hour", region)
+    code_note = "code unverified" if region in CODES_UNVERIFIED else ""
+    if per_gb is None or per_hour is None:
+        return RegionPrice(region, code, None, None, "unknown", code_note)
+    return RegionPrice(region, code, per_gb.usd, per_hour.usd, per_gb.status, per_gb.note)
+
+
+#: Every commercial region with its usage-type code and catalogued NAT prices.
+REGIONS: tuple[RegionPrice, ...] = tuple(
+    _region_price(region, code) for region, code in USAGE_TYPE_CODES.items()
 )
 
 #: region -> (USD per GB processed, USD per NAT gateway-hour), for the regions with a price.
-NAT_GATEWAY_PRICES: dict[str, tuple[float, float]] = {
-    r.region: (r.per_gb, r.per_hour)
-    for r in REGIONS
-    if r.per_gb is not None and r.per_hour is not None
-}
+NAT_GATEWAY_PRICES: dict[str, tuple[float, float]] = CATALOGUE.pairs(NAT_CHARGES)
 
 #: usage-type prefix -> region ("" and "USE1" are both us-east-1).
-USAGE_TYPE_REGIONS: dict[str, str] = {r.usage_type_code: r.region for r in REGIONS} | {
+USAGE_TYPE_REGIONS: dict[str, str] = {code: region for region, code in USAGE_TYPE_CODES.items()} | {
     "USE1": "us-east-1"
 }
 
@@ -118,22 +121,15 @@ BILLING_GB_BYTES_BINARY = 2**30
 DEFAULT_BILLING_GB_BYTES = BILLING_GB_BYTES_BINARY
 
 
-class UnknownRegionPrice(KeyError):
-    """A region with NAT traffic but no price: costing it at zero would hide real money."""
-
-    def __str__(self) -> str:
-        return (
-            f"no NAT gateway price for region {self.args[0]!r}; "
-            "add it under nat_prices in the pricing configuration"
-        )
-
-
 @dataclass(frozen=True)
-class PriceBook:
-    """The prices a run uses: the table above plus configured overrides."""
+class PriceBook(FamilyView, charges=NAT_CHARGES, shorthand="nat_prices"):
+    """The NAT gateway prices a run uses: the catalogue (``base``, with its configured
+    ``price_overrides``) plus the ``nat_prices`` shorthand, ``{region: (usd_per_gb,
+    usd_per_hour)}``."""
 
     overrides: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     billing_gb_bytes: int = DEFAULT_BILLING_GB_BYTES
+    base: PriceCatalogue = CATALOGUE
 
     def __post_init__(self) -> None:
         if self.billing_gb_bytes not in (BILLING_GB_BYTES_BINARY, BILLING_GB_BYTES_DECIMAL):
@@ -142,29 +138,21 @@ class PriceBook:
                 f"{BILLING_GB_BYTES_DECIMAL} (10^9), got {self.billing_gb_bytes}"
             )
 
-    def prices(self) -> dict[str, tuple[float, float]]:
-        return {
-            **NAT_GATEWAY_PRICES,
-            **{r: (float(g), float(h)) for r, (g, h) in self.overrides.items()},
-        }
-
     def per_gb(self, region: str) -> float:
-        try:
-            return self.prices()[region][0]
-        except KeyError:
-            raise UnknownRegionPrice(region) from None
+        return self.catalogue.usd("nat_gateway_gb", region)
 
     def per_hour(self, region: str) -> float:
-        try:
-            return self.prices()[region][1]
-        except KeyError:
-            raise UnknownRegionPrice(region) from None
+        return self.catalogue.usd("nat_gateway_hour", region)
 
-    def provenance(self, region: str) -> str:
-        """Where a region's price comes from, for metadata a user can check."""
-        if region in self.overrides:
-            return "configured (nat_prices)"
-        entry = next((r for r in REGIONS if r.region == region), None)
-        if entry is None or entry.status == "unknown":
-            return "none"
-        return f"{entry.status}: {entry.note or PRICES_SOURCE} (read {PRICES_READ_ON})"
+
+__all__ = [
+    "BILLING_GB_BYTES_BINARY",
+    "BILLING_GB_BYTES_DECIMAL",
+    "DEFAULT_BILLING_GB_BYTES",
+    "NAT_GATEWAY_PRICES",
+    "REGIONS",
+    "USAGE_TYPE_REGIONS",
+    "PriceBook",
+    "RegionPrice",
+    "UnknownRegionPrice",
+]

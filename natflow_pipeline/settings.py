@@ -100,6 +100,13 @@ SETTINGS: tuple[Setting, ...] = (
         "unset (the AWS chain's)",
     ),
     Setting(
+        "NATFLOW_PRICE_OVERRIDES",
+        "`pricing.price_overrides`: `{charge: {region: usd}}` as inline JSON or a JSON file's path "
+        "([Prices](docs/pricing.md#overriding-a-price))",
+        None,
+        "unset (the catalogue's prices)",
+    ),
+    Setting(
         "NATFLOW_START_DATE",
         "the first daily partition",
         SAMPLE_START_DATE,
@@ -162,6 +169,11 @@ def s3_endpoint_url() -> str | None:
 
 def s3_region() -> str | None:
     return _value("NATFLOW_S3_REGION")
+
+
+def price_overrides() -> str | None:
+    """Inline JSON or a JSON file's path (``price_catalogue.read_overrides`` reads either)."""
+    return _value("NATFLOW_PRICE_OVERRIDES")
 
 
 def start_date() -> str:

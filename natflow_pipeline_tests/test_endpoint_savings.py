@@ -83,7 +83,7 @@ def test_az_count_and_price_overrides_change_the_endpoint_cost():
     overridden = savings_of(rows, EndpointPriceBook({"us-east-1": (0.02, 0.005)}, az_count=1))
     assert overridden["endpoint_hourly_usd"].item() == pytest.approx(0.48)
     assert overridden["endpoint_processing_usd"].item() == pytest.approx(0.25)
-    assert overridden["price_source"].item() == "configuration (interface_endpoint_prices)"
+    assert overridden["price_source"].item() == "override (interface_endpoint_prices)"
     with pytest.raises(ValueError, match="endpoint_az_count"):
         EndpointPriceBook(az_count=0)
 

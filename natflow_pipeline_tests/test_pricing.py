@@ -23,6 +23,6 @@ def test_every_region_has_a_status_and_only_sourced_regions_have_prices():
 
 def test_provenance_says_where_a_price_came_from():
     book = PriceBook({"sa-east-1": (0.093, 0.093)})
-    assert book.provenance("sa-east-1") == "configured (nat_prices)"
+    assert book.provenance("sa-east-1") == "override (nat_prices)"
     assert book.provenance("us-east-1").startswith("verified: VPC pricing page (read 2026-11-27)")
     assert book.provenance("ap-northeast-1") == "none"

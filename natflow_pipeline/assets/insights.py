@@ -79,7 +79,10 @@ def endpoint_savings(
     flows = store.read_day(tables.NAT_FLOWS, day, columns=list(SAVINGS_COLUMNS))
     enriched = attach(flows, store.read_day(tables.ADDRESS_ATTRIBUTION, day))
     savings = savings_of_day(
-        enriched, pricing.price_book(), insights.endpoint_price_book(), insights.interface_services
+        enriched,
+        pricing.price_book(),
+        insights.endpoint_price_book(pricing.catalogue()),
+        insights.interface_services,
     )
     excluded = excluded_aws_bytes(enriched, insights.interface_services)
     throughput = rows_per_second(flows.height, started)  # NAT rows assessed per second

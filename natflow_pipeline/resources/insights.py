@@ -6,9 +6,12 @@ from pydantic import Field
 
 from natflow_pipeline.endpoint_pricing import (
     DEFAULT_ENDPOINT_AZ_COUNT,
+    INTERFACE_CHARGES,
     INTERFACE_SERVICES,
     EndpointPriceBook,
 )
+from natflow_pipeline.price_catalogue import CATALOGUE, PriceCatalogue
+from natflow_pipeline.resources.pricing import shorthand_field
 from natflow_pipeline.top_talkers import DEFAULT_TOP_N
 
 
@@ -19,10 +22,7 @@ class InsightsResource(dg.ConfigurableResource):
         description="Availability Zones an interface endpoint would be deployed in "
         "(its hourly charge is per AZ).",
     )
-    interface_endpoint_prices: dict[str, list[float]] = Field(
-        default_factory=dict,
-        description="Per-region overrides: {region: [usd_per_endpoint_az_hour, usd_per_gb]}.",
-    )
+    interface_endpoint_prices: dict[str, list[float]] = shorthand_field(INTERFACE_CHARGES)
     interface_services: dict[str, str] = Field(
         default_factory=lambda: dict(INTERFACE_SERVICES),
         description="ip-ranges.json service -> interface endpoint service name "
@@ -34,8 +34,10 @@ class InsightsResource(dg.ConfigurableResource):
         "default: <warehouse uri>/reports.",
     )
 
-    def endpoint_price_book(self) -> EndpointPriceBook:
+    def endpoint_price_book(self, catalogue: PriceCatalogue = CATALOGUE) -> EndpointPriceBook:
+        """Endpoint prices from ``catalogue`` (the pricing resource's, with its overrides)."""
         return EndpointPriceBook(
             {r: (v[0], v[1]) for r, v in self.interface_endpoint_prices.items()},
             self.endpoint_az_count,
+            catalogue,
         )
