@@ -1,9 +1,9 @@
 """``python -m natflow_pipeline.focus_export``: write days of ``focus_network_costs`` (FOCUS 1.2)
 as Parquet or CSV files, one per day, to a local folder or an ``s3://bucket/prefix``.
 
-The table is read from the warehouse the code location uses (``NATFLOW_WAREHOUSE_URI``, and
-``NATFLOW_S3_ENDPOINT_URL`` / ``NATFLOW_S3_REGION`` for S3; see natflow_pipeline.settings); the
-same S3 settings apply to an ``s3://`` destination. Files are named
+The table is read from the warehouse the code location uses (``NATFLOW_WAREHOUSE_URI``, or
+``--warehouse``; ``NATFLOW_S3_ENDPOINT_URL`` / ``NATFLOW_S3_REGION`` for S3; see
+natflow_pipeline.settings); the same S3 settings apply to an ``s3://`` destination. Files are named
 ``focus_network_costs_<YYYY-MM-DD>.<parquet|csv>``. CSV writes numbers without exponents and
 Date/Time values as ``YYYY-MM-DDTHH:MM:SSZ`` (FOCUS Numeric and Date/Time Format).
 """
@@ -20,8 +20,8 @@ import polars as pl
 
 from natflow_pipeline import settings, tables
 from natflow_pipeline.focus import ROW_ORDER
-from natflow_pipeline.storage import S3, delta_storage_options, filesystem_for
-from natflow_pipeline.warehouse import Warehouse
+from natflow_pipeline.storage import S3, filesystem_for
+from natflow_pipeline.warehouse import Warehouse, warehouse_from_settings
 
 TABLE = tables.FOCUS_NETWORK_COSTS
 FORMATS = ("parquet", "csv")
@@ -41,14 +41,6 @@ def days_between(start: date, end: date) -> list[date]:
 
 def file_name(day: date, fmt: str) -> str:
     return f"{TABLE.name}_{day.isoformat()}.{fmt}"
-
-
-def warehouse_from_settings() -> Warehouse:
-    """The warehouse of the code location, from the environment (natflow_pipeline.settings)."""
-    return Warehouse(
-        settings.warehouse_uri(),
-        delta_storage_options(settings.s3_endpoint_url(), settings.s3_region()),
-    )
 
 
 def read_days(store: Warehouse, days: Sequence[date]) -> dict[date, pl.DataFrame]:
@@ -85,12 +77,15 @@ def write(frame: pl.DataFrame, fmt: str, destination: str, day: date) -> str:
     return path
 
 
-def export(start: date, end: date, fmt: str, destination: str) -> list[str]:
-    """Write every day from ``start`` to ``end`` (inclusive); the paths written. Every day is
-    read before the first file is written, so a missing day writes nothing."""
+def export(
+    start: date, end: date, fmt: str, destination: str, warehouse_uri: str | None = None
+) -> list[str]:
+    """Write every day from ``start`` to ``end`` (inclusive) of the warehouse at
+    ``warehouse_uri`` (default: the settings'); the paths written. Every day is read before the
+    first file is written, so a missing day writes nothing."""
     if fmt not in FORMATS:
         raise ExportError(f"--format {fmt!r}: one of {', '.join(FORMATS)}")
-    frames = read_days(warehouse_from_settings(), days_between(start, end))
+    frames = read_days(warehouse_from_settings(warehouse_uri), days_between(start, end))
     return [write(frame, fmt, destination, day) for day, frame in frames.items()]
 
 
@@ -105,9 +100,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--format", required=True, choices=FORMATS, dest="fmt")
     parser.add_argument("--to", required=True, help="local folder or s3://bucket/prefix")
+    parser.add_argument(
+        "--warehouse", help="warehouse folder or s3:// URI (default: NATFLOW_WAREHOUSE_URI)"
+    )
     args = parser.parse_args(argv)
     try:
-        paths = export(args.start, args.end, args.fmt, args.to)
+        paths = export(args.start, args.end, args.fmt, args.to, args.warehouse)
     except ExportError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

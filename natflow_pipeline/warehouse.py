@@ -27,7 +27,8 @@ from deltalake import Schema as DeltaSchema
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from deltalake.transaction import AddAction, create_table_with_add_actions
 
-from natflow_pipeline.storage import S3, filesystem_for
+from natflow_pipeline import settings
+from natflow_pipeline.storage import S3, delta_storage_options, filesystem_for
 from natflow_pipeline.tables import Table
 
 #: Rows per data file written by :meth:`Warehouse.write_partition_stream` (bounds its memory).
@@ -311,3 +312,13 @@ class Warehouse:
         dt = DeltaTable(self.table_uri(table), storage_options=self._options())
         values = {p[column] for p in dt.partitions()}
         return sorted(v for v in values if v is not None)
+
+
+def warehouse_from_settings(uri: str | None = None) -> Warehouse:
+    """The warehouse of the code location's settings (``NATFLOW_WAREHOUSE_URI``, and
+    ``NATFLOW_S3_ENDPOINT_URL`` / ``NATFLOW_S3_REGION`` for S3; natflow_pipeline.settings reads
+    them); ``uri`` overrides its location. For the command-line tools (report, focus_export)."""
+    return Warehouse(
+        uri or settings.warehouse_uri(),
+        delta_storage_options(settings.s3_endpoint_url(), settings.s3_region()),
+    )
