@@ -11,6 +11,22 @@ from 2 cents to 40 is 20x but nobody's problem) and a share of the median (a ste
 team has a tiny MAD, and +3% is not an anomaly). A team's history is a MAD of zero when every day
 cost the same; the floors then decide alone.
 
+Why the day must also beat the team's p90 day: median and MAD describe a team's *usual* day, and
+for a bursty or sparse team the usual day is $0. A weekly batch team ($50 twice a week, $0 the
+other days) has a median and a MAD of 0 over its window, so the band collapses to the $1 floor and
+every batch day is a "jump" it makes every week. A day is news only when it is above what the team
+itself already does on its busy days, so the jump must also exceed ``p90 - median``, with the p90
+(nearest rank) of the team's days in the window: today must cost more than its p90 day.
+
+The p90 and not the maximum: one spike in the window would raise the maximum to the spike, and a
+spike that goes on would hide itself the next day and for the whole window after (the weakness a
+mean and a standard deviation have, which the MAD was chosen to avoid). With 7 days of history or
+more the nearest-rank p90 is never the single highest day (7 to 16 days: the second highest), so
+one odd day never raises the bar, while anything the team did on two days of the window (a batch
+that runs at least twice in the window) is its normal. A team busy on fewer than one day in ten
+(once a fortnight in a 14-day window) is still flagged on its busy days: to the band those are
+spikes, and the window is what decides what "usual" means.
+
 Only jumps up alert: a drop saves money or means lost data, and lost data is what
 ``rows_accounted_for``, ``nat_interfaces_complete`` and the Cost Explorer reconciliation catch.
 """
@@ -31,6 +47,8 @@ MAD_TO_SIGMA = 1.4826
 NEW_DESTINATION, MORE_OF_THE_SAME = "new destination", "more of the same"
 #: New destinations explain a jump when they carry at least this share of the day's extra bytes.
 NEW_SHARE_OF_JUMP = 0.5
+#: A day alerts only above this quantile (nearest rank) of the team's days in the window.
+UPPER_QUANTILE = 0.9
 
 SPEND_SCHEMA: dict[str, pl.DataType] = {
     "usage_date": pl.Date,
@@ -119,9 +137,41 @@ def trailing_history(spend: pl.DataFrame, day: date, window_days: int) -> pl.Dat
     )
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """Which days of a checked day's window the gold table held when the check ran."""
+
+    #: The window's days the table holds, oldest first.
+    held: list[date]
+    #: The window's days on or after the pipeline's first day that the table does not hold (yet:
+    #: a backfill runs days concurrently, so a day can be checked before the days before it).
+    missing: list[date]
+    #: The window's days before the pipeline's first day (never materialized, not missing).
+    before_start: int
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def window_coverage(
+    spend: pl.DataFrame, day: date, window_days: int, start: date | None = None
+) -> Coverage:
+    """The days of ``[day - window_days, day)`` that ``spend`` (:func:`daily_spend` rows) holds,
+    and those it lacks: ``missing`` from ``start`` (the first partition) on, ``before_start``
+    before it."""
+    window = [day - timedelta(days=n) for n in range(window_days, 0, -1)]
+    present = set(spend["usage_date"].to_list())
+    held = [d for d in window if d in present]
+    absent = [d for d in window if d not in present]
+    missing = [d for d in absent if start is None or d >= start]
+    return Coverage(held=held, missing=missing, before_start=len(absent) - len(missing))
+
+
 def bands(history: pl.DataFrame, rules: AnomalyRules) -> pl.DataFrame:
-    """Per team: days of history, median and MAD of its daily USD, median bytes, and the jump
-    above the median that alerts (the widest of the MAD band and the two floors)."""
+    """Per team: days of history, median, MAD and p90 (nearest rank) of its daily USD, median
+    bytes, and the jump above the median that alerts: the widest of the MAD band, the two floors
+    and the p90 day's distance to the median (the module's docstring says why each)."""
     mad = (pl.col("total_usd") - pl.col("total_usd").median()).abs().median()
     return (
         history.group_by("team")
@@ -129,6 +179,7 @@ def bands(history: pl.DataFrame, rules: AnomalyRules) -> pl.DataFrame:
             pl.len().cast(pl.Int64).alias("history_days"),
             pl.col("total_usd").median().alias("median_usd"),
             mad.alias("mad_usd"),
+            pl.col("total_usd").quantile(UPPER_QUANTILE, "nearest").alias("p90_usd"),
             pl.col("bytes").median().alias("median_bytes"),
         )
         .with_columns(
@@ -136,6 +187,7 @@ def bands(history: pl.DataFrame, rules: AnomalyRules) -> pl.DataFrame:
                 rules.k * MAD_TO_SIGMA * pl.col("mad_usd"),
                 pl.lit(rules.min_jump_usd),
                 rules.min_jump_ratio * pl.col("median_usd"),
+                pl.col("p90_usd") - pl.col("median_usd"),
             ).alias("threshold_usd")
         )
         .sort("team")
@@ -280,6 +332,8 @@ class Finding:
     jump_usd: float
     threshold_usd: float
     mad_usd: float
+    #: The team's p90 day in the window (the day must cost more than it).
+    p90_usd: float
     history_days: int
     #: NEW_DESTINATION or MORE_OF_THE_SAME.
     kind: str
@@ -326,6 +380,7 @@ def findings(
                 jump_usd=float(row["jump_usd"]),
                 threshold_usd=float(row["threshold_usd"]),
                 mad_usd=float(row["mad_usd"]),
+                p90_usd=float(row["p90_usd"]),
                 history_days=int(row["history_days"]),
                 kind=kind_of(extra, new_bytes),
                 extra_bytes=extra,

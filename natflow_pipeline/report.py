@@ -5,13 +5,21 @@ it went, and what VPC endpoints would have saved. Read from the Delta tables onl
 ``NATFLOW_WAREHOUSE_URI``, or ``--warehouse``); the dashboard shows the same table for the latest
 month of its range.
 
-Per team (every team with cost in either month):
+What is compared (:func:`comparison`): a month whose days run from its 1st to its last day is
+compared whole with the whole month before. A month in progress (its latest day is not the month's
+last, or, on the dashboard, the range ends or starts inside it) is compared on the same days of
+the month: 2026-11-01..05 against 2026-10-01..05 ("Nov 1-5 vs Oct 1-5"), never five days against
+31 (every team would show about -84%). Day-of-month numbers past the end of the month before are
+its last days: Mar 1-30 against Feb 1-28. The output says which comparison it shows.
+
+Per team (every team with cost in either of the two periods):
 
 - ``cost_usd``: the sum of ``team_daily_costs.total_usd`` (data processing + hourly) over the
-  month's materialized days (``days``); ``last_month_*`` the same for the calendar month before.
+  month's materialized days (``days``); ``last_month_*`` the same over the compared days of the
+  calendar month before (``last_month_days``: those of them materialized).
 - ``change_usd`` and ``change_pct`` (percent of last month's cost): null when last month has no
-  materialized day (not an error); ``change_pct`` is also null when last month's cost was 0. A
-  month in progress has fewer ``days`` than a finished one, so compare the two day counts.
+  materialized day in the compared days (not an error); ``change_pct`` is also null when last
+  month's cost was 0.
 - ``top_destination``: the external address (``top_destination_owner``: ``S3 (us-east-1)`` or
   ``internet``) with the most bytes in the team's ``top_talkers`` rows of the month, both
   directions summed (a download is the pair server -> client). ``top_talkers`` keeps each day's
@@ -28,19 +36,22 @@ Per team (every team with cost in either month):
 from __future__ import annotations
 
 import argparse
+import calendar
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import polars as pl
 
-from natflow_pipeline import settings, tables
-from natflow_pipeline.storage import delta_storage_options
-from natflow_pipeline.warehouse import Warehouse
+from natflow_pipeline import tables
+from natflow_pipeline.warehouse import Warehouse, warehouse_from_settings
 
 #: Bytes per GiB, as the dashboard shows top talkers.
 GIB = 2**30
+#: Month abbreviations of the comparison's label (not the locale's).
+MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 SCHEMA: dict[str, pl.DataType] = {
     "team": pl.String,
@@ -81,8 +92,111 @@ def previous_month(first: date) -> date:
     return (first - timedelta(days=1)).replace(day=1)
 
 
+def month_length(first: date) -> int:
+    return calendar.monthrange(first.year, first.month)[1]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The two periods a summary compares: this month's days and the month before's."""
+
+    #: First days of the two calendar months.
+    month: date
+    last_month: date
+    #: This month's materialized days summed, and the month before's compared days materialized.
+    days: list[date]
+    last_days: list[date]
+    #: Day-of-month span compared (first, last) when this month is incomplete; ``None``: whole
+    #: month against whole month.
+    span: tuple[int, int] | None
+
+    @property
+    def whole_months(self) -> bool:
+        return self.span is None
+
+    @property
+    def last_span(self) -> tuple[int, int] | None:
+        """The span's days in the month before (capped at its last day); ``None`` when whole
+        months are compared or the month before has none of the span's days."""
+        if self.span is None or self.span[0] > month_length(self.last_month):
+            return None
+        return self.span[0], min(self.span[1], month_length(self.last_month))
+
+    @property
+    def period(self) -> str:
+        """``2026-11`` (the whole month) or ``Nov 1-5`` (its days compared)."""
+        return _period(self.month, self.span, self._years_differ)
+
+    @property
+    def last_period(self) -> str:
+        """``2026-10``, ``Oct 1-5``, or ``Feb (no day 30-31)`` when it has none of the days."""
+        if self.span is not None and self.last_span is None:
+            first, last = self.span
+            return f"{MONTH_ABBR[self.last_month.month - 1]} (no day {first}-{last})"
+        return _period(self.last_month, self.last_span, self._years_differ)
+
+    @property
+    def label(self) -> str:
+        """``Nov 1-5 vs Oct 1-5``, ``Jan 1-5 2027 vs Dec 1-5 2026``, or ``2026-11 vs 2026-10``."""
+        return f"{self.period} vs {self.last_period}"
+
+    @property
+    def kind(self) -> str:
+        """Which comparison, in words: ``whole months``, or ``2026-11 incomplete, against the
+        same days of 2026-10``."""
+        if self.whole_months:
+            return "whole months"
+        before = month_label(self.last_month)
+        return f"{month_label(self.month)} incomplete, against the same days of {before}"
+
+    @property
+    def _years_differ(self) -> bool:
+        return self.month.year != self.last_month.year
+
+
+def _period(first: date, span: tuple[int, int] | None, with_year: bool) -> str:
+    if span is None:
+        return month_label(first)
+    days = str(span[0]) if span[0] == span[1] else f"{span[0]}-{span[1]}"
+    text = f"{MONTH_ABBR[first.month - 1]} {days}"
+    return f"{text} {first.year}" if with_year else text
+
+
+def comparison(
+    store: Warehouse, month: str | date, days: Sequence[date] | None = None
+) -> Comparison:
+    """What :func:`monthly_summary` compares for ``month`` (see the module's docstring).
+
+    ``days``: when given, "this month" is only those of its materialized days (the dashboard's
+    range), and the month is incomplete unless they run from its 1st to its last day.
+    """
+    first = parse_month(month)
+    this_days = materialized_days(store, first)
+    if days is not None:
+        wanted = set(days)
+        this_days = [d for d in this_days if d in wanted]
+    if not this_days:
+        raise MonthlySummaryError(
+            f"no materialized day of {month_label(first)} in team_daily_costs under {store.uri}: "
+            f"materialize the month's days first"
+        )
+    before = previous_month(first)
+    span = (this_days[0].day, this_days[-1].day)
+    if span == (1, month_length(first)):
+        return Comparison(first, before, this_days, materialized_days(store, before), None)
+    compared = Comparison(first, before, this_days, [], span)
+    last_span = compared.last_span
+    last_days = (
+        []
+        if last_span is None
+        else [d for d in materialized_days(store, before) if last_span[0] <= d.day <= last_span[1]]
+    )
+    return Comparison(first, before, this_days, last_days, span)
+
+
 def materialized_days(store: Warehouse, first: date) -> list[date]:
-    """The days of ``first``'s calendar month on which ``team_daily_costs`` has a partition."""
+    """The days of ``first``'s calendar month on which ``team_daily_costs`` has a partition
+    (oldest first)."""
     return [
         day
         for day in (
@@ -110,21 +224,14 @@ def monthly_summary(
     """One row per team (:data:`SCHEMA`), the costliest first; see the module's docstring.
 
     ``days``: when given, "this month" is only those of its materialized days (the dashboard's
-    range); last month is always the whole calendar month before.
+    range); :func:`comparison` decides which days of the month before they are compared with.
     """
-    first = parse_month(month)
-    label = month_label(first)
-    this_days = materialized_days(store, first)
-    if days is not None:
-        wanted = set(days)
-        this_days = [d for d in this_days if d in wanted]
-    if not this_days:
-        raise MonthlySummaryError(
-            f"no materialized day of {label} in team_daily_costs under {store.uri}: "
-            f"materialize the month's days first"
-        )
-    last_days = materialized_days(store, previous_month(first))
+    return summarise(store, comparison(store, month, days))
 
+
+def summarise(store: Warehouse, compared: Comparison) -> pl.DataFrame:
+    """:func:`monthly_summary` of a :func:`comparison`."""
+    this_days, last_days = compared.days, compared.last_days
     this = _team_cost(store, this_days, "cost_usd")
     last = _team_cost(store, last_days, "last_month_cost_usd")
     summary = (
@@ -214,13 +321,14 @@ def _endpoint_savings(store: Warehouse, days: list[date]) -> pl.DataFrame:
     )
 
 
-def text_table(summary: pl.DataFrame) -> str:
-    """The summary as a fixed-width text table: money to the cent, changes signed."""
+def text_table(summary: pl.DataFrame, last_period: str = "last month") -> str:
+    """The summary as a fixed-width text table: money to the cent, changes signed.
+    ``last_period`` heads last month's cost (:attr:`Comparison.last_period`: ``Oct 1-5``)."""
     headers = [
         "team",
         "days",
         "cost",
-        "last month",
+        last_period,
         "change",
         "change %",
         "top destination",
@@ -283,24 +391,16 @@ def destination(row: dict) -> str:
     return f"{row['top_destination_owner']} {row['top_destination']}"
 
 
-def describe(store: Warehouse, first: date, summary: pl.DataFrame) -> str:
-    """The heading line: which month, how many days of each month, which warehouse."""
-    days = int(summary["days"][0]) if summary.height else 0
-    last = summary["last_month_days"][0] if summary.height else None
-    before = month_label(previous_month(first))
-    compared = f"{before}: {last} day(s)" if last else f"{before}: no data, change not shown"
-    return (
-        f"NAT cost by team, {month_label(first)} ({days} day(s) materialized) "
-        f"against {compared}; warehouse: {store.uri}"
-    )
-
-
-def warehouse_from_settings(uri: str | None = None) -> Warehouse:
-    """The warehouse of the code location's settings (``uri`` overrides its location)."""
-    return Warehouse(
-        uri or settings.warehouse_uri(),
-        delta_storage_options(settings.s3_endpoint_url(), settings.s3_region()),
-    )
+def describe(store: Warehouse, compared: Comparison) -> str:
+    """The heading line: which periods are compared, how many days of each are materialized,
+    which warehouse. ``NAT cost by team, Nov 1-5 vs Oct 1-5 (2026-11 incomplete, against the
+    same days of 2026-10): 5 day(s) against 5; warehouse: ...``"""
+    days = len(compared.days)
+    if compared.last_days:
+        counts = f"{days} day(s) against {len(compared.last_days)}"
+    else:
+        counts = f"{days} day(s); {compared.last_period} has no data, change not shown"
+    return f"NAT cost by team, {compared.label} ({compared.kind}): {counts}; warehouse: {store.uri}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -318,12 +418,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     store = warehouse_from_settings(args.warehouse)
     try:
         first = parse_month(args.month) if args.month else latest_month(store)
-        summary = monthly_summary(store, first)
+        compared = comparison(store, first)
+        summary = summarise(store, compared)
     except MonthlySummaryError as exc:
         print(f"natflow report: {exc}", file=sys.stderr)
         return 2
-    print(describe(store, first, summary))
-    print(text_table(summary))
+    print(describe(store, compared))
+    print(text_table(summary, compared.last_period))
     return 0
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import filecmp
+import re
 import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -12,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
+from pydantic import ValidationError
 
 from natflow_pipeline import tables
 from natflow_pipeline.anomalies import (
@@ -26,8 +28,9 @@ from natflow_pipeline.anomalies import (
     kind_of,
     team_destinations,
     trailing_history,
+    window_coverage,
 )
-from natflow_pipeline.assets.costs import team_daily_costs
+from natflow_pipeline.assets.costs import _anomaly_check, team_daily_costs
 from natflow_pipeline.assets.enrichment import address_attribution
 from natflow_pipeline.assets.flow_logs import nat_flows
 from natflow_pipeline.assets.reference import aws_ip_ranges, ipam_prefixes
@@ -38,6 +41,7 @@ from natflow_pipeline.resources.pricing import PricingResource
 from natflow_pipeline.resources.reference import IpamSource, IpRangesSource
 from natflow_pipeline.resources.warehouse import WarehouseResource
 from natflow_pipeline.sample_data.generator import Spike, generate
+from natflow_pipeline.warehouse import Warehouse
 
 DAY = date(2026, 11, 20)
 
@@ -96,6 +100,52 @@ def test_the_absolute_floor_keeps_a_tiny_team_quiet():
     assert judged(tiny, 0.60, AnomalyRules(min_jump_usd=0.5))["anomalous"]
 
 
+def batch_days(last: date = DAY - timedelta(days=1), days: int = 14) -> list[float]:
+    """A weekly batch team: $50 on Mondays and Thursdays, $0 the other days, ending on ``last``."""
+    first = last - timedelta(days=days - 1)
+    return [50.0 if (first + timedelta(days=n)).weekday() in (0, 3) else 0.0 for n in range(days)]
+
+
+def test_a_batch_team_does_not_alert_on_its_usual_busy_day():
+    """$50 twice a week and $0 otherwise: median and MAD are 0, so without the p90 bound the band
+    falls to the $1 floor and every batch day alerts. Its p90 day is $50: a $50 day is its
+    normal."""
+    assert DAY.weekday() == 4  # a Friday: the window's last batch day was yesterday
+    history = spend("t", batch_days())
+    assert sorted(set(history["total_usd"])) == [0.0, 50.0]
+    assert history["total_usd"].to_list().count(50.0) == 4  # 4 of 14 days
+    row = judged(history, 50.0, AnomalyRules())
+    assert row["median_usd"] == 0 and row["mad_usd"] == 0 and row["p90_usd"] == 50.0
+    assert row["threshold_usd"] == 50.0 and row["jump_usd"] == 50.0
+    assert not row["anomalous"]
+    # Without the p90 bound (what the floors alone said) it would have alerted on its usual day.
+    assert row["jump_usd"] > max(AnomalyRules().min_jump_usd, 0.5 * row["median_usd"])
+    # A batch a little bigger than usual is still its normal busy day... up to its p90.
+    assert not judged(history, 49.0, AnomalyRules())["anomalous"]
+
+
+def test_a_real_spike_on_a_batch_team_still_alerts():
+    history = spend("t", batch_days())
+    spike = judged(history, 400.0, AnomalyRules())  # 8x its busy day
+    assert spike["anomalous"] and spike["jump_usd"] == 400.0 > spike["threshold_usd"] == 50.0
+    assert judged(history, 50.01, AnomalyRules())["anomalous"]  # anything above its p90 day
+
+
+def test_one_odd_day_in_the_window_does_not_raise_the_p90_bound():
+    """The p90 and not the maximum: yesterday's spike does not hide today's (a spike that goes on
+    is flagged on its second day too)."""
+    history = spend("t", [10.0] * 13 + [500.0])
+    row = judged(history, 500.0, AnomalyRules())
+    assert row["p90_usd"] == 10.0 and row["threshold_usd"] == 5.0 and row["anomalous"]
+    # With 7 to 16 days the nearest-rank p90 is the second-highest day, never the highest.
+    for n in range(7, 17):
+        days = spend("t", [float(d) for d in range(1, n + 1)])
+        band = bands(trailing_history(days, DAY, 16), AnomalyRules(window_days=16)).row(
+            0, named=True
+        )
+        assert band["p90_usd"] == n - 1, n
+
+
 def test_a_team_with_a_short_history_is_not_judged():
     rules = AnomalyRules(min_history_days=7)
     six = judged(spend("t", [1.0] * 6), 500.0, rules)
@@ -140,6 +190,107 @@ def test_rules_that_could_never_judge_a_team_are_refused():
         AnomalyRules(window_days=5, min_history_days=7)
     with pytest.raises(ValueError):
         AnomalyRules(k=0)
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"anomaly_window_days": 0}, "anomaly_window_days"),
+        ({"anomaly_min_history_days": 0}, "anomaly_min_history_days"),
+        ({"anomaly_k": 0}, "anomaly_k"),
+        ({"anomaly_k": -1.5}, "anomaly_k"),
+        ({"anomaly_min_jump_usd": -0.01}, "anomaly_min_jump_usd"),
+        ({"anomaly_min_jump_ratio": -0.5}, "anomaly_min_jump_ratio"),
+        ({"anomaly_top_talkers": 0}, "anomaly_top_talkers"),
+        ({"anomaly_window_days": 5}, "anomaly_min_history_days (7) cannot exceed"),
+        ({"anomaly_window_days": 10, "anomaly_min_history_days": 11}, "anomaly_window_days (10)"),
+    ],
+)
+def test_the_resource_refuses_bad_anomaly_settings_when_it_is_built(settings, named):
+    """Refused up front, when the resource is built (run config or code), not by the check after
+    the day's gold partition is written."""
+    with pytest.raises(ValidationError, match=re.escape(named)):
+        CostChecksResource(**settings)
+    assert CostChecksResource(anomaly_window_days=7, anomaly_min_history_days=7).anomaly_rules()
+
+
+def test_a_bad_anomaly_setting_in_run_config_fails_before_the_day_is_written(tmp_path: Path):
+    warehouse = WarehouseResource(uri=str(tmp_path / "warehouse"))
+    resources = {
+        "warehouse": warehouse,
+        "pricing": PricingResource(),
+        "cost_checks": CostChecksResource.configure_at_launch(),
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        result = dg.materialize(
+            [team_daily_costs],
+            partition_key=DAY.isoformat(),
+            resources=resources,
+            run_config={"resources": {"cost_checks": {"config": {"anomaly_min_history_days": 30}}}},
+            raise_on_error=False,
+        )
+    assert not result.success
+    # The resource refused it when the step started, before anything was read or written.
+    (failure,) = (e for e in result.all_events if e.event_type_value == "RESOURCE_INIT_FAILURE")
+    assert "anomaly_min_history_days (30) cannot exceed" in str(failure.event_specific_data)
+    assert not warehouse.get().exists(tables.TEAM_DAILY_COSTS.name)
+
+
+def test_the_window_coverage_tells_missing_days_from_days_before_the_start():
+    held = spend("t", [1.0] * 10).filter(
+        ~pl.col("usage_date").is_in([DAY - timedelta(days=3), DAY - timedelta(days=5)])
+    )
+    coverage = window_coverage(held, DAY, 14, start=DAY - timedelta(days=10))
+    assert coverage.held == [DAY - timedelta(days=d) for d in (10, 9, 8, 7, 6, 4, 2, 1)]
+    assert coverage.missing == [DAY - timedelta(days=5), DAY - timedelta(days=3)]
+    assert coverage.before_start == 4 and not coverage.complete
+    # Without a start every absent day of the window is missing.
+    assert len(window_coverage(held, DAY, 14).missing) == 6
+    assert window_coverage(spend("t", [1.0] * 14), DAY, 14).complete
+
+
+def _gold(day: date, usd: float) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"usage_date": [day], "team": ["t"], "total_usd": [usd], "bytes": [int(usd * 2**30)]}
+    ).cast({"bytes": pl.Int64})
+
+
+def test_a_day_judged_on_a_partly_materialized_window_says_so(tmp_path: Path):
+    """A backfill runs days concurrently: DAY can be checked while DAY-5 and DAY-3 are still being
+    written. The check judges on what is held and says which days were missing."""
+    store = Warehouse(str(tmp_path / "warehouse"))
+    start = DAY - timedelta(days=10)
+    for n in range(1, 11):
+        if n not in (3, 5):
+            day = DAY - timedelta(days=n)
+            store.write_day(tables.TEAM_DAILY_COSTS, _gold(day, 10.0), day)
+    empty_flows = pl.DataFrame(schema={c: pl.String for c in ("internal_addr",)})
+    rules = AnomalyRules()
+
+    def check(day: date) -> dg.AssetCheckResult:
+        return _anomaly_check(
+            store, day, _gold(day, 10.0), empty_flows, pl.DataFrame(), rules, 2**30, start
+        )
+
+    partial = check(DAY)
+    assert partial.passed
+    meta = {k: v.value if hasattr(v, "value") else v for k, v in partial.metadata.items()}
+    assert meta["history_days_held"] == 8 and meta["history_days_missing"] == 2
+    assert meta["history_days_before_start"] == 4
+    assert meta["history_missing_dates"] == "2026-11-15, 2026-11-17"
+    assert meta["teams_judged"] == 1  # 8 held days: enough to judge, on part of the window
+    assert partial.description.startswith("judged on a partial window: 8 of 14 days held")
+    assert "2026-11-15, 2026-11-17" in partial.description
+    # Once the two days are written, the same day is judged on its whole window, silently.
+    for n in (3, 5):
+        day = DAY - timedelta(days=n)
+        store.write_day(tables.TEAM_DAILY_COSTS, _gold(day, 10.0), day)
+    whole = check(DAY)
+    assert whole.metadata["history_days_held"].value == 10
+    assert whole.metadata["history_days_missing"].value == 0
+    assert whole.metadata["history_missing_dates"].value == ""
+    assert whole.description is None
 
 
 def test_daily_spend_sums_a_teams_gold_rows():
@@ -244,8 +395,11 @@ def test_new_destinations_must_carry_half_the_extra_bytes():
 # -- end to end: generated days with a planted spike ------------------------------------------
 
 FIRST_DAY = date(2026, 11, 1)
-DAYS = 12
-SPIKE_DAY = FIRST_DAY + timedelta(days=10)  # the spike runs on the last two days
+DAYS = 16
+SPIKE_DAY = FIRST_DAY + timedelta(days=14)  # the spike runs on the last two days
+#: From the 8th day every team has min_history_days (7) of history: 2026-11-08 .. 11-14 are the
+#: seven quiet days judged before the spike.
+FIRST_JUDGED = FIRST_DAY + timedelta(days=7)
 SPIKE_TEAM = "ml-training"
 CONNECTIONS_PER_DAY = 150
 SEED = 11
@@ -260,7 +414,7 @@ class Run:
 
 @pytest.fixture(scope="module")
 def spiked(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """12 generated days, ml-training pulling from new S3 prefixes on the last two, materialized
+    """16 generated days, ml-training pulling from new S3 prefixes on the last two, materialized
     one day at a time (only the assets the gold table needs; ip-ranges once)."""
     root = tmp_path_factory.mktemp("spiked")
     truth = generate(
@@ -302,14 +456,28 @@ def spiked(tmp_path_factory: pytest.TempPathFactory) -> Run:
 
 def test_the_quiet_days_raise_nothing_and_the_judged_ones_were_judged(spiked: Run):
     quiet = {d: e for d, e in spiked.checks.items() if d < SPIKE_DAY.isoformat()}
-    assert len(quiet) == 10
+    assert len(quiet) == 14
     assert all(e.passed and e.metadata["anomalous_teams"].value == 0 for e in quiet.values())
     assert all(e.severity == dg.AssetCheckSeverity.WARN for e in spiked.checks.values())
     # A quiet week: from the 8th day every team has 7 days of history and is judged.
     for day, evaluation in quiet.items():
         judged_teams = evaluation.metadata["teams_judged"].value
-        assert judged_teams == (0 if day < "2026-11-08" else evaluation.metadata["teams"].value)
-    assert quiet["2026-11-10"].metadata["teams_judged"].value == 8  # 7 teams and unattributed
+        teams = evaluation.metadata["teams"].value
+        assert judged_teams == (0 if day < FIRST_JUDGED.isoformat() else teams), day
+    judged_days = [
+        d
+        for d, e in quiet.items()
+        if e.metadata["teams_judged"].value == 8  # 7 teams, unattributed
+    ]
+    assert judged_days == [(FIRST_JUDGED + timedelta(days=n)).isoformat() for n in range(7)]
+    # Materialized one day after the other: every day's window was whole (days before the
+    # pipeline's first day are not missing), so no check says it judged on part of it.
+    for n, evaluation in enumerate(spiked.checks.values()):
+        held = min(n, 14)
+        assert evaluation.metadata["history_days_held"].value == held
+        assert evaluation.metadata["history_days_before_start"].value == 14 - held
+        assert evaluation.metadata["history_days_missing"].value == 0
+        assert "partial window" not in (evaluation.description or "")
 
 
 def test_the_spike_day_names_exactly_the_team_and_a_new_s3_destination(spiked: Run):

@@ -1,6 +1,8 @@
 """The per-team monthly summary (natflow_pipeline.report): exact numbers on small hand-written
-Delta tables, the same numbers recomputed from the tables of 36 generated days (October and the
-first days of November 2026), the command line, and the dashboard's "This month by team"."""
+Delta tables (a month in progress against the same days of the month before, whole months, a
+January against the December before), the same numbers recomputed from the tables of 36 generated
+days (October and the first days of November 2026), the command line, and the dashboard's "This
+month by team"."""
 
 from __future__ import annotations
 
@@ -19,19 +21,30 @@ from natflow_pipeline import tables
 from natflow_pipeline.dashboard.data import load
 from natflow_pipeline.dashboard.render import render
 from natflow_pipeline.paths import PROJECT_ROOT
-from natflow_pipeline.report import GIB, MonthlySummaryError, monthly_summary, parse_month
+from natflow_pipeline.report import (
+    GIB,
+    Comparison,
+    MonthlySummaryError,
+    comparison,
+    monthly_summary,
+    parse_month,
+)
 from natflow_pipeline.resources.warehouse import WarehouseResource
 from natflow_pipeline.warehouse import Warehouse
 from natflow_pipeline_tests.generated_months import NOVEMBER, OCTOBER, generated_months
 
 D = date.fromisoformat
 
-#: team_daily_costs: (day, team, total_usd); binary fractions, so sums are exact.
+#: team_daily_costs: (day, team, total_usd); binary fractions, so sums are exact. November has
+#: its 1st and 2nd: it is compared with October 1-2, not with the whole of October.
 COSTS = [
-    ("2026-10-30", "payments", 3.0),
+    ("2026-10-01", "payments", 1.0),
+    ("2026-10-02", "payments", 1.0),
+    ("2026-10-02", "search", 4.0),
+    ("2026-10-02", "legacy", 1.0),  # gone in November
+    ("2026-10-30", "payments", 3.0),  # after October 2: not compared with November 1-2
     ("2026-10-31", "payments", 2.0),
     ("2026-10-31", "search", 4.0),
-    ("2026-10-30", "legacy", 1.0),  # gone in November
     ("2026-11-01", "payments", 2.5),
     ("2026-11-01", "payments", 1.5),  # a second row of the day (another account)
     ("2026-11-02", "payments", 3.5),
@@ -179,9 +192,10 @@ def test_summary_numbers_are_exact(small: Warehouse):
         "top_destination_bytes",
         "endpoint_saving_usd",
     ]
+    # November 1-2 against October 1-2 (not the whole of October: payments' 7.0, search's 8.0)
     assert summary.rows() == [
         # payments: both directions with 52.216.1.1 (100 + 300) beat 350 bytes to 203.0.113.9
-        ("payments", 2, 7.5, 2, 5.0, 2.5, 50.0, "52.216.1.1", "S3 (us-east-1)", 400, 1.25),
+        ("payments", 2, 7.5, 2, 2.0, 5.5, 275.0, "52.216.1.1", "S3 (us-east-1)", 400, 1.25),
         # search: a tie at 200 bytes goes to the lower address; saving 0.25 + (-0.5 + 1.0)
         ("search", 2, 1.0, 2, 4.0, -3.0, -75.0, "198.51.100.7", "internet", 200, 0.75),
         # new this month: last month had days but no cost of the team, so no percentage
@@ -189,19 +203,105 @@ def test_summary_numbers_are_exact(small: Warehouse):
         # gone this month: still listed, at zero
         ("legacy", 2, 0.0, 2, 1.0, -1.0, -100.0, None, None, None, 0.0),
     ]
+    compared = comparison(small, "2026-11")
+    assert compared.label == "Nov 1-2 vs Oct 1-2" and not compared.whole_months
+    assert compared.kind == "2026-11 incomplete, against the same days of 2026-10"
+    assert compared.last_days == [D("2026-10-01"), D("2026-10-02")]
 
 
 def test_a_month_without_a_month_before_has_null_changes(small: Warehouse):
     october = monthly_summary(small, date(2026, 10, 17))  # any day names its month
+    # October's days run from its 1st to its 31st: a whole month, against September (no data)
+    assert comparison(small, "2026-10").label == "2026-10 vs 2026-09"
     assert october.select("team", "days", "cost_usd").rows() == [
-        ("payments", 2, 5.0),
-        ("search", 2, 4.0),
-        ("legacy", 2, 1.0),
+        ("search", 4, 8.0),
+        ("payments", 4, 7.0),
+        ("legacy", 4, 1.0),
     ]
     for column in ("last_month_days", "last_month_cost_usd", "change_usd", "change_pct"):
         assert october[column].null_count() == october.height, column
     assert october.filter(pl.col("team") == "payments")["top_destination"].item() == "8.8.8.8"
     assert october.filter(pl.col("team") == "payments")["endpoint_saving_usd"].item() == 8.0
+
+
+#: Across a year: November and December 2026 whole (their 1st and last days), January 2027 in
+#: progress (1-3).
+TURN_OF_YEAR = [
+    ("2026-11-01", "a", 1.0),
+    ("2026-11-30", "a", 1.0),
+    ("2026-12-01", "a", 2.0),
+    ("2026-12-02", "b", 1.0),
+    ("2026-12-03", "a", 4.0),
+    ("2026-12-31", "a", 8.0),  # after December 3: not compared with January 1-3
+    ("2027-01-01", "a", 2.0),
+    ("2027-01-02", "b", 1.5),
+    ("2027-01-03", "a", 1.0),
+]
+
+
+@pytest.fixture(scope="module")
+def turn_of_year(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    store = Warehouse(str(tmp_path_factory.mktemp("turn-of-year") / "warehouse"))
+    _write(
+        store, tables.TEAM_DAILY_COSTS, _frame(TURN_OF_YEAR, ["usage_date", "team", "total_usd"])
+    )
+    return store
+
+
+def test_january_is_compared_with_the_same_days_of_the_december_before(turn_of_year: Warehouse):
+    compared = comparison(turn_of_year, "2027-01")
+    assert (compared.month, compared.last_month) == (D("2027-01-01"), D("2026-12-01"))
+    assert compared.label == "Jan 1-3 2027 vs Dec 1-3 2026"  # years differ: both named
+    assert compared.last_days == [D("2026-12-01"), D("2026-12-02"), D("2026-12-03")]
+    summary = monthly_summary(turn_of_year, "2027-01")
+    assert summary.select(
+        "team",
+        "days",
+        "cost_usd",
+        "last_month_days",
+        "last_month_cost_usd",
+        "change_usd",
+        "change_pct",
+    ).rows() == [  # fmt: skip
+        ("a", 3, 3.0, 3, 6.0, -3.0, -50.0),  # December 1-3: 2 + 4 (the 31st's 8 not counted)
+        ("b", 3, 1.5, 3, 1.0, 0.5, 50.0),
+    ]
+
+
+def test_a_whole_month_is_compared_with_the_whole_month_before(turn_of_year: Warehouse):
+    compared = comparison(turn_of_year, "2026-12")
+    assert compared.whole_months and compared.label == "2026-12 vs 2026-11"
+    assert compared.kind == "whole months"
+    summary = monthly_summary(turn_of_year, "2026-12")
+    assert summary.select(
+        "team",
+        "days",
+        "cost_usd",
+        "last_month_days",
+        "last_month_cost_usd",
+        "change_usd",
+        "change_pct",
+    ).rows() == [  # fmt: skip
+        ("a", 4, 14.0, 2, 2.0, 12.0, 600.0),
+        ("b", 4, 1.0, 2, 0.0, 1.0, None),
+    ]
+    # The dashboard's range can hold part of a whole month: then its days are compared.
+    part = comparison(turn_of_year, "2026-12", [D("2026-12-02"), D("2026-12-03")])
+    assert part.label == "Dec 2-3 vs Nov 2-3" and part.last_days == []
+    assert monthly_summary(turn_of_year, "2026-12", part.days)["change_usd"].to_list() == [
+        None,
+        None,
+    ]
+
+
+def test_day_numbers_past_the_end_of_the_month_before_are_its_last_days():
+    def compared(span: tuple[int, int]) -> Comparison:
+        return Comparison(D("2027-03-01"), D("2027-02-01"), [], [], span)
+
+    assert compared((1, 30)).label == "Mar 1-30 vs Feb 1-28"
+    assert compared((28, 31)).label == "Mar 28-31 vs Feb 28"
+    assert compared((30, 31)).label == "Mar 30-31 vs Feb (no day 30-31)"
+    assert compared((30, 31)).last_span is None
 
 
 def test_a_month_with_no_data_is_an_error_naming_the_month_and_the_warehouse(small: Warehouse):
@@ -240,10 +340,19 @@ def _month_cost(store: Warehouse, days: list[str]) -> dict[str, float]:
     return totals
 
 
+#: November 1-5 is compared with the same days of October.
+OCTOBER_1_5 = [d for d in OCTOBER if int(d[-2:]) <= len(NOVEMBER)]
+
+
 def test_generated_months_summary_matches_the_tables(months: WarehouseResource):
     store = months.get()
     summary = monthly_summary(store, "2026-11")
-    november, october = _month_cost(store, NOVEMBER), _month_cost(store, OCTOBER)
+    november, october = _month_cost(store, NOVEMBER), _month_cost(store, OCTOBER_1_5)
+    assert OCTOBER_1_5 == ["2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-10-05"]
+    # 5 days against 5 days of the same generator: the total moves by far less than the -84%
+    # five days against October's 31 showed
+    total, before = sum(november.values()), sum(october.values())
+    assert 0.5 < total / before < 2
     assert set(summary["team"]) == set(november) | set(october)
     assert len(set(summary["team"])) >= 8
     talkers = store.scan("top_talkers").collect()
@@ -251,7 +360,7 @@ def test_generated_months_summary_matches_the_tables(months: WarehouseResource):
     in_november = [D(d) for d in NOVEMBER]
     for row in summary.iter_rows(named=True):
         team = row["team"]
-        assert (row["days"], row["last_month_days"]) == (len(NOVEMBER), len(OCTOBER))
+        assert (row["days"], row["last_month_days"]) == (len(NOVEMBER), len(OCTOBER_1_5))
         assert row["cost_usd"] == pytest.approx(november.get(team, 0.0), rel=1e-12)
         assert row["last_month_cost_usd"] == pytest.approx(october.get(team, 0.0), rel=1e-12)
         assert row["change_usd"] == pytest.approx(row["cost_usd"] - row["last_month_cost_usd"])
@@ -308,15 +417,15 @@ def test_the_command_prints_the_summary_as_a_table(months: WarehouseResource):
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == (
-        f"NAT cost by team, 2026-11 ({len(NOVEMBER)} day(s) materialized) "
-        f"against 2026-10: {len(OCTOBER)} day(s); warehouse: {months.uri}"
+        "NAT cost by team, Nov 1-5 vs Oct 1-5 (2026-11 incomplete, against the same days of "
+        f"2026-10): 5 day(s) against 5; warehouse: {months.uri}"
     )
     assert lines[1].split() == [
         "team",
         "days",
         "cost",
-        "last",
-        "month",
+        "Oct",
+        "1-5",
         "change",
         "change",
         "%",
@@ -355,7 +464,11 @@ def test_the_command_reads_the_settings_warehouse_and_defaults_to_the_latest_mon
     assert by_setting.returncode == 0, by_setting.stderr
     assert by_setting.stdout == _report("--month", "2026-11", "--warehouse", months.uri).stdout
     october = _report("--month", "2026-10", "--warehouse", months.uri)
-    assert "against 2026-09: no data, change not shown" in october.stdout.splitlines()[0]
+    assert october.stdout.splitlines()[0] == (
+        "NAT cost by team, 2026-10 vs 2026-09 (whole months): 31 day(s); 2026-09 has no data, "
+        f"change not shown; warehouse: {months.uri}"
+    )
+    assert october.stdout.splitlines()[1].split()[:4] == ["team", "days", "cost", "2026-09"]
     first_row = re.split(r"\s{2,}", october.stdout.splitlines()[3].strip())
     assert first_row[3:6] == ["–", "–", "–"]
 
@@ -403,12 +516,14 @@ def month_table(page: str) -> list[list[str]]:
 
 def test_the_dashboard_shows_this_month_by_team(months: WarehouseResource):
     store = months.get()
-    page = render(load(store))  # every day: the latest month is November, against October
+    page = render(load(store))  # every day: the latest month is November 1-5, against Oct 1-5
     assert "<h2>This month by team</h2>" in page
-    assert "<b>2026-11</b>: 5 day(s) in the range (2026-11-01 .. 2026-11-05)" in page
-    assert "against 2026-10's 31 day(s)" in page
+    assert (
+        "<b>Nov 1-5 vs Oct 1-5</b> (2026-11 incomplete, against the same days of 2026-10): "
+        "5 day(s) in the range (2026-11-01 .. 2026-11-05) against 5 day(s) of Oct 1-5."
+    ) in page
     header, *rows = month_table(page)
-    assert header[:4] == ["team", "days", "cost (USD)", "2026-10 (USD)"]
+    assert header[:4] == ["team", "days", "cost (USD)", "Oct 1-5 (USD)"]
     summary = monthly_summary(store, "2026-11")
     assert [r[0] for r in rows] == summary["team"].to_list()
     for cells, row in zip(rows, summary.iter_rows(named=True), strict=True):
@@ -423,11 +538,16 @@ def test_the_dashboard_shows_this_month_by_team(months: WarehouseResource):
 def test_the_dashboards_month_is_the_ranges_days_of_it(months: WarehouseResource):
     store = months.get()
     page = render(load(store, D("2026-10-20"), D("2026-11-02")))
-    assert "<b>2026-11</b>: 2 day(s) in the range (2026-11-01 .. 2026-11-02)" in page
+    # October 1-2 are outside the range, but they are what November 1-2 is compared with
+    assert "<b>Nov 1-2 vs Oct 1-2</b>" in page
+    assert "2 day(s) in the range (2026-11-01 .. 2026-11-02) against 2 day(s) of Oct 1-2" in page
     expected = monthly_summary(store, "2026-11", [D("2026-11-01"), D("2026-11-02")])
-    rows = month_table(page)[1:]
+    header, *rows = month_table(page)
+    assert header[3] == "Oct 1-2 (USD)"
     assert [r[2] for r in rows] == [f"{v:,.2f}" for v in expected["cost_usd"]]
-    # a range inside October: September has no data, so the change columns are empty
+    assert [r[3] for r in rows] == [f"{v:,.2f}" for v in expected["last_month_cost_usd"]]
+    # a range covering October: whole months; September has no data, so no change is shown
     october = render(load(store, D("2026-10-01"), D("2026-10-31")))
+    assert "<b>2026-10 vs 2026-09</b> (whole months)" in october
     assert "2026-09 has no data, so no change is shown" in october
     assert {tuple(r[3:6]) for r in month_table(october)[1:]} == {("–", "–", "–")}

@@ -72,6 +72,9 @@ def team_daily_costs(
     """Per-team NAT cost per UTC day: bytes, billed GB, data processing, the gateway's hourly
     charge shared by bytes, and total. Its core columns are a contract (docs/tables.md)."""
     day = partition_day(context)
+    # The anomaly settings are checked before anything is read or written (the resource's
+    # validators refuse them when it is built; this is the last line of defence).
+    rules = cost_checks.anomaly_rules()
     store = warehouse.get()
     started = time.perf_counter()
     flows = store.read_day(tables.NAT_FLOWS, day, columns=list(NAT_COLUMNS))
@@ -126,10 +129,23 @@ def team_daily_costs(
         check_results=[
             *_checks(store, day, by_internal_address(flows, day_attribution), costs, cost_checks),
             _anomaly_check(
-                store, day, costs, flows, day_attribution, cost_checks, pricing.billing_gb_bytes
+                store,
+                day,
+                costs,
+                flows,
+                day_attribution,
+                rules,
+                pricing.billing_gb_bytes,
+                first_partition_day(context),
             ),
         ],
     )
+
+
+def first_partition_day(context: dg.AssetExecutionContext) -> date | None:
+    """The first day of the asset's daily partitions (days before it are never materialized)."""
+    start = getattr(context.assets_def.partitions_def, "start", None)
+    return start.date() if start is not None else None
 
 
 def by_internal_address(flows: pl.DataFrame, day_attribution: pl.DataFrame) -> pl.DataFrame:
@@ -227,8 +243,9 @@ def _anomaly_check(
     costs: pl.DataFrame,
     flows: pl.DataFrame,
     day_attribution: pl.DataFrame,
-    settings: CostChecksResource,
+    rules: anomalies.AnomalyRules,
     gb_bytes: int,
+    start: date | None = None,
 ) -> dg.AssetCheckResult:
     """Teams whose day jumps above their own recent days (``natflow_pipeline.anomalies``).
 
@@ -239,8 +256,14 @@ def _anomaly_check(
     pairs over every team, so a team's usual destinations below the cut would look new. The day's
     NAT rows and attribution are already in memory here; the window's are read only when some
     team is anomalous (rare), four columns of them, and only those teams' rows are summed.
+
+    The window is what the gold table holds when the check runs. A backfill runs days
+    concurrently, so a day can be judged before some days of its window are written: those are
+    left out of the band (never taken as $0), listed in ``history_missing_dates`` and counted in
+    ``history_days_missing``, and the description says the day was judged on part of its window
+    (re-materialize it once they are written for the full-window verdict). ``start``: the first
+    partition; window days before it are ``history_days_before_start``, not missing.
     """
-    rules = settings.anomaly_rules()
     first = day - timedelta(days=rules.window_days)
     recent = anomalies.daily_spend(
         store.scan(tables.TEAM_DAILY_COSTS.name)
@@ -263,6 +286,7 @@ def _anomaly_check(
         ).collect()
         found = anomalies.findings(assessed, today, window, rules)
     judged = assessed.filter(pl.col("history_days") >= rules.min_history_days)
+    coverage = anomalies.window_coverage(recent, day, rules.window_days, start)
     return dg.AssetCheckResult(
         check_name="cost_anomalies",
         passed=not found,
@@ -272,6 +296,10 @@ def _anomaly_check(
             "teams": assessed.height,
             "teams_judged": judged.height,
             "teams_with_short_history": assessed.height - judged.height,
+            "history_days_held": len(coverage.held),
+            "history_days_missing": len(coverage.missing),
+            "history_days_before_start": coverage.before_start,
+            "history_missing_dates": ", ".join(d.isoformat() for d in coverage.missing),
             "window_days": rules.window_days,
             "min_history_days": rules.min_history_days,
             "k": rules.k,
@@ -281,11 +309,28 @@ def _anomaly_check(
             "talkers": dg.MetadataValue.md(markdown_table(_talker_rows(found, gb_bytes))),
             "findings": dg.MetadataValue.json([_finding_json(f, gb_bytes) for f in found]),
         },
-        description="look at each team's top talkers: a new destination is a new dependency "
-        "(an S3 bucket, an API); more of the same is more load"
-        if found
-        else None,
+        description=_anomaly_description(found, coverage, rules.window_days),
     )
+
+
+def _anomaly_description(
+    found: list[anomalies.Finding], coverage: anomalies.Coverage, window_days: int
+) -> str | None:
+    """What to do about the findings, and whether the day was judged on part of its window."""
+    parts = []
+    if not coverage.complete:
+        dates = ", ".join(d.isoformat() for d in coverage.missing)
+        parts.append(
+            f"judged on a partial window: {len(coverage.held)} of {window_days} days held, "
+            f"{len(coverage.missing)} not materialized yet ({dates}); re-materialize this day "
+            "after them for the full-window result"
+        )
+    if found:
+        parts.append(
+            "look at each team's top talkers: a new destination is a new dependency "
+            "(an S3 bucket, an API); more of the same is more load"
+        )
+    return "; ".join(parts) or None
 
 
 def _window(store: Warehouse, table: tables.Table, first: date, day: date) -> pl.LazyFrame:
@@ -304,6 +349,7 @@ def _anomaly_rows(found: list[anomalies.Finding], gb_bytes: int) -> pl.DataFrame
                 "median_usd": usd(f.median_usd),
                 "jump_usd": usd(f.jump_usd),
                 "threshold_usd": usd(f.threshold_usd),
+                "p90_usd": usd(f.p90_usd),
                 "history_days": f.history_days,
                 "kind": f.kind,
                 "extra_gb": gb(f.extra_bytes / gb_bytes),
@@ -348,6 +394,7 @@ def _finding_json(f: anomalies.Finding, gb_bytes: int) -> dict[str, object]:
         "jump_usd": usd(f.jump_usd),
         "threshold_usd": usd(f.threshold_usd),
         "mad_usd": usd(f.mad_usd),
+        "p90_usd": usd(f.p90_usd),
         "history_days": f.history_days,
         "extra_gb": gb(f.extra_bytes / gb_bytes),
         "new_destination_gb": gb(f.new_destination_bytes / gb_bytes),

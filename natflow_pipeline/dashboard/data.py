@@ -36,8 +36,11 @@ class DashboardData:
     endpoint_savings: pl.DataFrame | None
     reconciliation: pl.DataFrame | None
     #: :func:`natflow_pipeline.report.monthly_summary` of the range's latest month (its days in
-    #: the range, against the whole month before); ``None`` when not loaded from a warehouse.
+    #: the range, against the same days of the month before, or the whole month before when the
+    #: range covers the month); ``None`` when not loaded from a warehouse.
     month_summary: pl.DataFrame | None = None
+    #: What ``month_summary`` compares (:func:`natflow_pipeline.report.comparison`).
+    month_comparison: report.Comparison | None = None
 
     @property
     def month(self) -> date:
@@ -71,13 +74,15 @@ def load(store: Warehouse, start: date | None = None, end: date | None = None) -
             f"{start or 'the beginning'}..{end or 'today'} "
             f"under {store.uri}: materialize the days first"
         )
+    compared = report.comparison(store, days[-1], days)
     return DashboardData(
         days=days,
         costs=_read(store, tables.TEAM_DAILY_COSTS, days),
         top_talkers=_read_if_written(store, tables.TOP_TALKERS, days),
         endpoint_savings=_read_if_written(store, tables.ENDPOINT_SAVINGS, days),
         reconciliation=_read_if_written(store, tables.NAT_COST_RECONCILIATION, days),
-        month_summary=report.monthly_summary(store, days[-1], days),
+        month_summary=report.summarise(store, compared),
+        month_comparison=compared,
     )
 
 

@@ -22,7 +22,7 @@ from natflow_pipeline.dashboard.data import (
     unattributed_share,
 )
 from natflow_pipeline.ipam import UNATTRIBUTED
-from natflow_pipeline.report import destination, month_label, previous_month
+from natflow_pipeline.report import destination
 
 GB = 2**30
 STATUS_COLOURS = {
@@ -194,33 +194,35 @@ def _kpis(data: DashboardData) -> str:
 
 def _month_by_team(data: DashboardData) -> str:
     """The range's latest month per team against the month before (``report.monthly_summary``:
-    the same numbers ``python -m natflow_pipeline.report`` prints for the month)."""
-    if data.month_summary is None:
+    the same numbers ``python -m natflow_pipeline.report`` prints for the month): the same days
+    of both months while the range holds part of the month, whole months when it holds all."""
+    if data.month_summary is None or data.month_comparison is None:
         return _missing("no monthly summary: the dashboard was not loaded from a warehouse")
-    summary = data.month_summary
-    days = [d for d in data.days if (d.year, d.month) == (data.month.year, data.month.month)]
-    before = month_label(previous_month(data.month))
-    last_days = summary["last_month_days"][0] if summary.height else None
-    compared = (
-        f"against {before}'s {last_days} day(s)"
-        if last_days
+    summary, compared = data.month_summary, data.month_comparison
+    days = compared.days
+    before = html.escape(compared.last_period)
+    against = (
+        f"against {len(compared.last_days)} day(s) of {before}"
+        if compared.last_days
         else f"{before} has no data, so no change is shown"
     )
     note = (
-        f"<p class='note' id='month-summary-note'><b>{month_label(data.month)}</b>: "
-        f"{len(days)} day(s) in the range ({days[0]} .. {days[-1]}), {compared}. "
+        f"<p class='note' id='month-summary-note'><b>{html.escape(compared.label)}</b> "
+        f"({html.escape(compared.kind)}): {len(days)} day(s) in the range "
+        f"({days[0]} .. {days[-1]}) {against}. "
         "Cost: data processing + hourly share (<code>team_daily_costs</code>). Top destination: "
         "the external address with the most bytes in the team's <code>top_talkers</code> rows of "
         "the month. Endpoint saving: what VPC endpoints would have saved of this month's cost "
         "(<code>endpoint_savings.saving_usd</code>, services whose endpoint pays off over the "
-        "month). A month in progress has fewer days than the month before: compare the days.</p>"
+        "month). While a month is incomplete its days are compared with the same days of the "
+        "month before (never part of a month with a whole one).</p>"
     )
     rows = [
         {
             "team": r["team"],
             "days": r["days"],
             "cost (USD)": r["cost_usd"],
-            f"{before} (USD)": r["last_month_cost_usd"],
+            f"{compared.last_period} (USD)": r["last_month_cost_usd"],
             "change (USD)": None if r["change_usd"] is None else f"{r['change_usd']:+,.2f}",
             "change": None if r["change_pct"] is None else f"{r['change_pct']:+,.1f}%",
             "top destination": None if r["top_destination"] is None else destination(r),

@@ -1,8 +1,10 @@
 """Thresholds of the cost checks: reconciliation with Cost Explorer, attribution, completeness,
 and per-team spend anomalies."""
 
+from typing import Self
+
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from natflow_pipeline.anomalies import AnomalyRules
 from natflow_pipeline.reconciliation import Tolerance
@@ -43,30 +45,46 @@ class CostChecksResource(dg.ConfigurableResource):
 
     anomaly_window_days: int = Field(
         default=14,
+        ge=1,
         description="A team's day is judged against its own days in this many days before it "
         "(median and MAD of the daily cost).",
     )
     anomaly_min_history_days: int = Field(
         default=7,
+        ge=1,
         description="A team with fewer days than this in the window is not judged (its first "
         "days).",
     )
     anomaly_k: float = Field(
         default=4.0,
+        gt=0,
         description="A day alerts when its cost exceeds the median by more than "
         "k x 1.4826 x MAD (and both floors below).",
     )
     anomaly_min_jump_usd: float = Field(
         default=1.0,
+        ge=0,
         description="A jump over the median below this many USD never alerts (small teams).",
     )
     anomaly_min_jump_ratio: float = Field(
         default=0.5,
+        ge=0,
         description="A jump below this fraction of the team's median never alerts (0.5 = +50%).",
     )
     anomaly_top_talkers: int = Field(
-        default=5, description="Talkers listed per anomalous team in the check's metadata."
+        default=5, ge=1, description="Talkers listed per anomalous team in the check's metadata."
     )
+
+    @model_validator(mode="after")
+    def _anomaly_history_fits_the_window(self) -> Self:
+        """Refused when the resource is built (before any day is read or written), not when the
+        check runs after the day's gold partition is written."""
+        if self.anomaly_min_history_days > self.anomaly_window_days:
+            raise ValueError(
+                f"anomaly_min_history_days ({self.anomaly_min_history_days}) cannot exceed "
+                f"anomaly_window_days ({self.anomaly_window_days}): no team would ever be judged"
+            )
+        return self
 
     def tolerance(self) -> Tolerance:
         return Tolerance(

@@ -40,6 +40,9 @@ def test_a_31_day_dashboard_stays_under_10_mb(october):
     assert render_s < MAX_RENDER_S
     page = path.read_text()
     assert f"{OCTOBER[0]} .. {OCTOBER[-1]}" in page and "31 day(s) materialized" in page
+    # the whole of October is in the range: whole months, and September has no data
+    assert "<b>2026-10 vs 2026-09</b> (whole months): 31 day(s) in the range" in page
+    assert "2026-09 has no data, so no change is shown" in page
 
 
 def test_a_31_day_dashboard_draws_every_chart_in_the_browser(browser: Browser, october):
@@ -79,6 +82,10 @@ def test_a_31_day_dashboard_draws_every_chart_in_the_browser(browser: Browser, o
         ".map(r => r.cells[0].textContent)"
     )
     assert sorted(teams) == sorted(in_october["team"].unique().to_list())
+    header = browser.evaluate(
+        "Array.from(document.querySelectorAll('#month-by-team thead th')).map(c => c.textContent)"
+    )
+    assert header[:4] == ["team", "days", "cost (USD)", "2026-09 (USD)"]
     assert browser.report.exceptions == []
     assert browser.report.console_errors == []
     assert {url.split(":", 1)[0] for url in browser.report.requested_urls} == {"file"}
