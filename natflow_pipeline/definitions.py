@@ -13,12 +13,14 @@ from natflow_pipeline.assets.enrichment import address_attribution
 from natflow_pipeline.assets.flow_logs import nat_flows, raw_flow_logs
 from natflow_pipeline.assets.focus import focus_network_costs
 from natflow_pipeline.assets.insights import endpoint_savings, nat_dashboard, top_talkers
+from natflow_pipeline.assets.network_costs import team_daily_network_costs
 from natflow_pipeline.assets.reference import aws_ip_ranges, ipam_prefixes
 from natflow_pipeline.concurrency import RUN_EXECUTOR
 from natflow_pipeline.resources.cost_checks import CostChecksResource
 from natflow_pipeline.resources.cost_explorer import CostExplorerResource
 from natflow_pipeline.resources.flow_logs import FlowLogSource
 from natflow_pipeline.resources.insights import InsightsResource
+from natflow_pipeline.resources.network_costs import network_costs_from_env
 from natflow_pipeline.resources.pricing import pricing_from_env
 from natflow_pipeline.resources.reference import ip_ranges_from_env, ipam_from_env
 from natflow_pipeline.resources.warehouse import WarehouseResource
@@ -37,6 +39,7 @@ defs = dg.Definitions(
         aws_ip_ranges,
         address_attribution,
         team_daily_costs,
+        team_daily_network_costs,
         cost_explorer_nat_usage,
         nat_cost_reconciliation,
         top_talkers,
@@ -61,6 +64,7 @@ defs = dg.Definitions(
         "ipam": ipam_from_env(),
         "ip_ranges": ip_ranges_from_env(),
         "pricing": pricing_from_env(),
+        "network_costs": network_costs_from_env(),
         "cost_explorer": CostExplorerResource(file_path=settings.cost_explorer_file()),
         "cost_checks": CostChecksResource(),
         "insights": InsightsResource(),

@@ -23,6 +23,7 @@ from natflow_pipeline.paths import (
     DEFAULT_IPAM_EXPORT,
     DEFAULT_WAREHOUSE,
 )
+from natflow_pipeline.sample_data.company import EGRESS_VPC_CIDRS
 
 #: The first day of the embedded sample; production sets NATFLOW_START_DATE to its first day.
 SAMPLE_START_DATE = "2026-11-01"
@@ -107,6 +108,13 @@ SETTINGS: tuple[Setting, ...] = (
         "unset (the catalogue's prices)",
     ),
     Setting(
+        "NATFLOW_EGRESS_VPC_CIDRS",
+        "`network_costs.egress_vpc_cidrs`: the egress VPC's own CIDRs, comma-separated (their "
+        "clients do not cross the Transit Gateway; [Network costs](docs/network-costs.md))",
+        ",".join(EGRESS_VPC_CIDRS),
+        f"`{','.join(EGRESS_VPC_CIDRS)}`, the sample's egress VPC",
+    ),
+    Setting(
         "NATFLOW_START_DATE",
         "the first daily partition",
         SAMPLE_START_DATE,
@@ -178,3 +186,10 @@ def price_overrides() -> str | None:
 
 def start_date() -> str:
     return _required("NATFLOW_START_DATE")
+
+
+def egress_vpc_cidrs() -> list[str]:
+    """The egress VPC's CIDRs, from a comma-separated list (blanks around each ignored)."""
+    return [
+        cidr.strip() for cidr in _required("NATFLOW_EGRESS_VPC_CIDRS").split(",") if cidr.strip()
+    ]

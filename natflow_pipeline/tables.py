@@ -20,6 +20,7 @@ from natflow_pipeline.flowlogs.day import FILE_STATS_SCHEMA, NAT_FLOWS_SCHEMA
 from natflow_pipeline.flowlogs.reader import REJECTED_SCHEMA
 from natflow_pipeline.focus import DAY_COLUMN as FOCUS_DAY_COLUMN
 from natflow_pipeline.focus import FOCUS_SCHEMA
+from natflow_pipeline.network_costs import SCHEMA as NETWORK_COSTS_SCHEMA
 
 #: The partition column of every daily table: the UTC day a flow log record's ``start`` falls in.
 DAY_COLUMN = "usage_date"
@@ -46,6 +47,9 @@ IPAM_PREFIXES = Table("ipam_prefixes", partition_column="snapshot_date")
 AWS_IP_RANGES = Table("aws_ip_ranges", partition_column="sync_token", schema=IP_RANGES_SCHEMA)
 ADDRESS_ATTRIBUTION = Table("address_attribution")
 TEAM_DAILY_COSTS = Table("team_daily_costs", schema=COSTS_SCHEMA)
+#: The sibling gold table: per team its NAT cost and Transit Gateway data processing
+#: (natflow_pipeline.network_costs; team_daily_costs' contract stays as it is).
+TEAM_DAILY_NETWORK_COSTS = Table("team_daily_network_costs", schema=NETWORK_COSTS_SCHEMA)
 COST_EXPLORER_NAT_USAGE = Table(
     "cost_explorer_nat_usage",
     schema={**USAGE_SCHEMA, "fetched_at": pl.Datetime("us", "UTC"), "source": pl.String},
@@ -80,6 +84,7 @@ TABLES: tuple[Table, ...] = (
     AWS_IP_RANGES,
     ADDRESS_ATTRIBUTION,
     TEAM_DAILY_COSTS,
+    TEAM_DAILY_NETWORK_COSTS,
     COST_EXPLORER_NAT_USAGE,
     COST_EXPLORER_REQUESTS,
     NAT_COST_RECONCILIATION,

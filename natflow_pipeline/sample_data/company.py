@@ -19,6 +19,9 @@ NAT_PRIVATE_IPV6 = "2600:1f18:4a00:ff::10"
 NAT_VPC = "vpc-0e1d2c3b4a5968777"
 NAT_SUBNET = "subnet-0aa11bb22cc33dd44"
 FLOW_LOG_ID = "fl-0123456789abcdef0"
+#: The shared egress VPC's own CIDRs (the NAT gateway's subnet is in them): its clients reach the
+#: NAT without crossing the Transit Gateway. The default of ``network_costs.egress_vpc_cidrs``.
+EGRESS_VPC_CIDRS: tuple[str, ...] = ("10.255.0.0/24",)
 
 TENANT_GROUPS = {
     "commerce": ["payments", "checkout"],
@@ -72,7 +75,7 @@ PREFIXES: tuple[Prefix, ...] = (
     Prefix("10.40.1.0/24", "identity", TEAM_ACCOUNTS["identity"]),
     Prefix("10.40.2.0/24", "observability", TEAM_ACCOUNTS["observability"]),
     Prefix("10.40.3.0/24", None, None),  # nobody owns it: unattributed
-    Prefix("10.255.0.0/24", None, NAT_ACCOUNT),  # the shared egress VPC
+    Prefix(EGRESS_VPC_CIDRS[0], None, NAT_ACCOUNT),  # the shared egress VPC
     Prefix("172.20.0.0/16", None, None, "reserved"),  # a sandbox /16 with no tenant
     Prefix("2600:1f18:4a00::/56", "data-platform", TEAM_ACCOUNTS["data-platform"], "container"),
     Prefix("2600:1f18:4a00:10::/64", None, None),
@@ -105,6 +108,12 @@ CLIENT_SPACES: tuple[ClientSpace, ...] = (
     ClientSpace("172.20.0.0/16", "unattributed", None, 1),
     ClientSpace("2600:1f18:4a00:10::/64", "data-platform", TEAM_ACCOUNTS["data-platform"], 3),
 )
+
+#: Clients inside the egress VPC itself (a proxy subnet of the network account): their NAT traffic
+#: never crosses the Transit Gateway. The default sample has none; the generator adds them only
+#: when asked (``generate(..., egress_vpc_connections_per_day=N)``). The IPAM gives them the
+#: egress VPC prefix's account and no team.
+EGRESS_VPC_CLIENT_SPACE = ClientSpace("10.255.0.128/26", "unattributed", NAT_ACCOUNT, 1)
 
 
 def netbox_export() -> dict[str, list[dict[str, object]]]:

@@ -86,6 +86,7 @@ def generate(
     seed: int = 7,
     window_minutes: int = 60,
     spike: Spike | None = None,
+    egress_vpc_connections_per_day: int = 0,
 ) -> dict[str, object]:
     """Write ``flowlogs/``, ``ipam/netbox-export.json``, ``ground_truth.json`` and the Cost Explorer
     answers the traffic implies (``cost_explorer/nat-usage.json``) under ``out_dir``.
@@ -93,7 +94,13 @@ def generate(
     ``spike`` plants a new-destination spend anomaly (:class:`Spike`); its connections are in the
     flow logs, the ground truth's bytes and Cost Explorer like any other, and the ground truth's
     ``spike`` entry says what was planted. Without it (the default) nothing changes, byte for
-    byte."""
+    byte.
+
+    ``egress_vpc_connections_per_day`` (0: off, the default) adds that many connections a day from
+    clients inside the egress VPC (``company.EGRESS_VPC_CLIENT_SPACE``, drawn from a random
+    generator of their own, so the rest of the traffic is unchanged) and records the ground
+    truth's ``tgw`` entry: per day, team, owning account and Transit Gateway state the egress
+    bytes of the clients, classed by the company model, not by natflow (:func:`_tgw_state`)."""
     rng = random.Random(seed)
     ranges = json.loads(ip_ranges_path.read_text())
     destinations = _destination_pool(rng, ranges)
@@ -110,12 +117,24 @@ def generate(
     windows: dict[int, list[Record]] = defaultdict(list)
     window_s = window_minutes * 60
 
+    tgw: dict[str, dict[tuple, int]] | None = (
+        defaultdict(lambda: defaultdict(int)) if egress_vpc_connections_per_day else None
+    )
     _collect(
-        _records(rng, sim_start, sim_end, connections_per_day, clients, destinations),
+        _tgw_tap(
+            _records(rng, sim_start, sim_end, connections_per_day, clients, destinations), tgw
+        ),
         windows,
         truth,
         window_s,
     )
+    if egress_vpc_connections_per_day:
+        # Its own generator: the traffic above is drawn exactly as without these clients.
+        egress_rng = random.Random(f"egress-vpc:{seed}")
+        egress_records = _egress_vpc_records(
+            egress_rng, sim_start, sim_end, egress_vpc_connections_per_day, destinations
+        )
+        _collect(_tgw_tap(egress_records, tgw), windows, truth, window_s)
     planted = None
     if spike is not None:
         # Its own generator: the traffic above is drawn exactly as without a spike.
@@ -125,7 +144,9 @@ def generate(
         spike_records = _spike_records(
             spike_rng, spike, max(sim_start, midnight), sim_end, clients, targets
         )
-        planted = _planted(spike, targets, _collect(spike_records, windows, truth, window_s))
+        planted = _planted(
+            spike, targets, _collect(_tgw_tap(spike_records, tgw), windows, truth, window_s)
+        )
 
     files = _write_deliveries(out_dir / "flowlogs", windows, window_s, rng)
     ipam_dir = out_dir / "ipam"
@@ -136,6 +157,8 @@ def generate(
     ground_truth = _ground_truth(truth, first_day, days, seed, connections_per_day, files)
     if planted is not None:
         ground_truth["spike"] = planted
+    if tgw is not None:
+        ground_truth["tgw"] = _tgw_truth(tgw, first_day, days)
     (out_dir / "ground_truth.json").write_text(
         json.dumps(ground_truth, indent=1, sort_keys=True) + "\n"
     )
@@ -163,6 +186,65 @@ def _collect(
             truth[day][owner] += int(record.fields[9])
             per_day[day] += int(record.fields[9])
     return per_day
+
+
+def _tgw_state(client: str, account: str | None) -> str:
+    """How the company model classes a client for Transit Gateway data processing: inside the
+    egress VPC's own CIDRs (``egress_vpc``: it reaches the NAT without crossing the TGW), in space
+    nobody owns (``unknown``: no VPC, so no attachment, is known), else ``workload`` (its VPC's
+    attachment sends its egress bytes into the TGW)."""
+    address = ipaddress.ip_address(client)
+    if any(address in ipaddress.ip_network(cidr) for cidr in company.EGRESS_VPC_CIDRS):
+        return "egress_vpc"
+    return "unknown" if account is None else "workload"
+
+
+def _tgw_tap(
+    records: Iterator[tuple[Record, tuple | None]], tgw: dict[str, dict[tuple, int]] | None
+) -> Iterator[tuple[Record, tuple | None]]:
+    """``records`` unchanged; with ``tgw``, each connection's egress leg (client -> NAT: the
+    record's source is the client) is counted per day under (team, account, TGW state)."""
+    for record, owner in records:
+        if tgw is not None and owner is not None and owner[-1] == "egress":
+            team, account = owner[0], owner[1]
+            day = datetime.fromtimestamp(record.start, timezone.utc).date().isoformat()
+            state = _tgw_state(record.fields[3], account)
+            tgw[day][(team, account, state)] += int(record.fields[9])
+        yield record, owner
+
+
+def _tgw_truth(tgw: dict, first_day: date, days: int) -> dict[str, list[dict[str, object]]]:
+    """The ground truth's ``tgw`` entry: per day, egress bytes per team, account and state."""
+    out: dict[str, list[dict[str, object]]] = {}
+    for offset in range(days):
+        day = (first_day + timedelta(days=offset)).isoformat()
+        out[day] = [
+            {"team": t, "source_account_id": a, "tgw_state": s, "egress_bytes": b}
+            for (t, a, s), b in sorted(tgw[day].items(), key=lambda kv: tuple(map(str, kv[0])))
+        ]
+    return out
+
+
+def _egress_vpc_records(
+    rng: random.Random,
+    sim_start: datetime,
+    sim_end: datetime,
+    per_day: int,
+    destinations: list[tuple[Destination, float]],
+) -> Iterator[tuple[Record, tuple | None]]:
+    """``per_day`` connections a day from a few clients inside the egress VPC, to the usual
+    destinations."""
+    space = company.EGRESS_VPC_CLIENT_SPACE
+    net = ipaddress.ip_network(space.cidr)
+    clients = [str(net.network_address + rng.randrange(1, net.num_addresses - 1)) for _ in range(8)]
+    seconds = int((sim_end - sim_start).total_seconds())
+    t0 = int(sim_start.timestamp())
+    dest_list = [d for d, _ in destinations]
+    dest_weights = [w for _, w in destinations]
+    for _ in range(per_day * seconds // 86_400):
+        start = t0 + rng.randrange(seconds)
+        dest = rng.choices(dest_list, dest_weights)[0]
+        yield from _connection(rng, start, rng.choice(clients), space, dest)
 
 
 def _spike_destinations(
