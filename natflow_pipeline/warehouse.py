@@ -271,11 +271,26 @@ class Warehouse:
         """One partition of a registered table; no rows (of its declared schema) while the table
         does not exist yet, so a first day reads like an empty one."""
         if self.exists(table.name):
-            return self.read_partition(table.name, table.partition_column, value, columns)
+            missing = self._added_since(table, columns)
+            stored = [c for c in columns if c not in missing] if columns is not None else None
+            frame = self.read_partition(table.name, table.partition_column, value, stored)
+            if not missing:
+                return frame
+            # A declared column the stored table does not have yet (it was written before the
+            # column was added, and no write since merged it in) reads as null, not as an error.
+            nulls = [pl.lit(None, dtype=table.schema[c]).alias(c) for c in missing]
+            return frame.with_columns(nulls).select(columns)
         if table.schema is None:
             raise LookupError(f"{self.table_uri(table.name)}: no such table yet")
         empty = pl.DataFrame(schema=dict(table.schema))
         return empty.select(columns) if columns is not None else empty
+
+    def _added_since(self, table: Table, columns: list[str] | None) -> list[str]:
+        """Of ``columns``, those the table declares but its stored schema lacks."""
+        if columns is None or table.schema is None:
+            return []
+        stored = self.scan(table.name).collect_schema()
+        return [c for c in columns if c not in stored and c in table.schema]
 
     def row_count(self, table: str, version: int | None = None) -> int:
         """Rows in the table (at ``version``), from the commit log's file statistics: no data

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import boto3
 import polars as pl
 import pyarrow as pa
+import pytest
 from deltalake import DeltaTable
 
 from natflow_pipeline.warehouse import Warehouse
@@ -131,3 +132,20 @@ def test_concurrent_frame_and_stream_writes_return_their_own_versions(tmp_path):
     # and a rewrite of one day reports the newest version, its own
     again = pl.DataFrame({"usage_date": [days[0]], "row": [0], "writer": [42]})
     assert store.write_partition("t", again, "usage_date", days[0]) == max(versions) + 1
+
+
+def test_a_declared_column_added_after_a_day_was_written_reads_as_null(tmp_path):
+    """An upgrade that adds a column to a table (nat_flows' nat_az_id) must not break the
+    readers of days written before it: the column reads as null of its declared type."""
+    from natflow_pipeline.tables import Table
+
+    store = Warehouse(str(tmp_path / "warehouse"))
+    day = date(2026, 11, 1)
+    store.write_partition("t", pl.DataFrame({"usage_date": [day], "a": [1]}), "usage_date", day)
+    table = Table("t", schema={"usage_date": pl.Date, "a": pl.Int64, "added": pl.String})
+    got = store.read_day(table, day, columns=["a", "added"])
+    assert got.to_dicts() == [{"a": 1, "added": None}]
+    assert got.schema["added"] == pl.String
+    # a column neither stored nor declared is still an error
+    with pytest.raises(pl.exceptions.ColumnNotFoundError, match="nowhere"):
+        store.read_day(table, day, columns=["a", "nowhere"])
