@@ -7,7 +7,12 @@ code runs on the embedded sample, generated test data, or S3 in production.
 import dagster as dg
 
 from natflow_pipeline import settings
-from natflow_pipeline.assets.cost_explorer import cost_explorer_nat_usage, nat_cost_reconciliation
+from natflow_pipeline.assets.cost_explorer import (
+    cost_explorer_nat_usage,
+    cost_explorer_network_usage,
+    nat_cost_reconciliation,
+    network_cost_reconciliation,
+)
 from natflow_pipeline.assets.costs import team_daily_costs
 from natflow_pipeline.assets.enrichment import address_attribution
 from natflow_pipeline.assets.flow_logs import nat_flows, raw_flow_logs
@@ -42,6 +47,8 @@ defs = dg.Definitions(
         team_daily_network_costs,
         cost_explorer_nat_usage,
         nat_cost_reconciliation,
+        cost_explorer_network_usage,
+        network_cost_reconciliation,
         top_talkers,
         endpoint_savings,
         nat_dashboard,

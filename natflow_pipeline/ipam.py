@@ -37,6 +37,18 @@ SNAPSHOT_SCHEMA: dict[str, pl.DataType] = {
     "effective_team": pl.String,
     "effective_source_account_id": pl.String,
     "team_inherited_from": pl.String,  # the prefix the effective team came from, when inherited
+    # The entry's own Availability Zone ID (custom field ``az_id``, e.g. ``use1-az1``): a subnet's
+    # AZ. Not inherited here: :func:`az_intervals` gives an address the most specific prefix's.
+    "az_id": pl.String,
+}
+
+#: The NetBox custom field (on a prefix; the same key in the export) holding a subnet's AZ ID.
+AZ_FIELD = "az_id"
+
+#: What the client-AZ lookup carries (:func:`az_intervals`).
+AZ_MATCH_SCHEMA: dict[str, pl.DataType] = {
+    "client_az_id": pl.String,
+    "az_prefix": pl.String,
 }
 
 #: What the enrichment join carries from the matched IPAM entry.
@@ -99,12 +111,16 @@ def snapshot(
     team_source: TeamSource = TeamSource(),
     account_field: str = "aws_account_id",
     inherit: bool = True,
+    az_field: str = AZ_FIELD,
 ) -> pl.DataFrame:
     """One row per prefix and IP address object, with its own and its effective team."""
     groups = {t.get("id"): (t.get("group") or None) for t in tenants}
-    rows = [_row("prefix", p, p["prefix"], team_source, account_field, groups) for p in prefixes]
+    rows = [
+        _row("prefix", p, p["prefix"], team_source, account_field, groups, az_field)
+        for p in prefixes
+    ]
     rows += [
-        _row("ip_address", a, _host_cidr(a["address"]), team_source, account_field, groups)
+        _row("ip_address", a, _host_cidr(a["address"]), team_source, account_field, groups, None)
         for a in ip_addresses
     ]
     _resolve_inheritance(rows, inherit)
@@ -128,6 +144,7 @@ def _row(
     team_source: TeamSource,
     account_field: str,
     groups: Mapping[Any, Any],
+    az_field: str | None,
 ) -> dict[str, Any]:
     tenant = dict(entry.get("tenant") or {})
     if tenant and "group" not in tenant and tenant.get("id") in groups:
@@ -147,7 +164,16 @@ def _row(
         "tenant_group": _name(tenant.get("group")) if tenant else None,
         "team": team_source.team_of(enriched),
         "source_account_id": str(account) if account not in (None, "") else None,
+        "az_id": _az_of(entry, az_field),
     }
+
+
+def _az_of(entry: Mapping[str, Any], az_field: str | None) -> str | None:
+    """A prefix's AZ ID from its custom field (blank: none); an address object carries none."""
+    if az_field is None:
+        return None
+    value = (entry.get("custom_fields") or {}).get(az_field)
+    return str(value).strip() if value not in (None, "") and str(value).strip() else None
 
 
 def _resolve_inheritance(rows: list[dict[str, Any]], inherit: bool) -> None:
@@ -226,3 +252,28 @@ def lookup_intervals(snapshot_frame: pl.DataFrame) -> pl.DataFrame:
             )
         )
     return flatten(owned, MATCH_SCHEMA)
+
+
+def az_intervals(snapshot_frame: pl.DataFrame) -> pl.DataFrame:
+    """Non-overlapping intervals giving each address the AZ ID of the most specific *prefix* that
+    carries one (``client_az_id``, and that prefix, ``az_prefix``), for
+    :func:`longest_prefix_match`. Prefixes without an AZ ID take no part, so a bare subnet falls
+    through to an enclosing prefix that has one; an address no such prefix covers has no AZ
+    (unknown, never guessed). A snapshot written before AZ IDs were kept has none."""
+    if "az_id" not in snapshot_frame.columns:
+        return flatten([], AZ_MATCH_SCHEMA)
+    owned = []
+    for row in snapshot_frame.filter(
+        (pl.col("kind") == "prefix") & pl.col("az_id").is_not_null()
+    ).iter_rows(named=True):
+        first, last, length = cidr_bounds(row["prefix"])
+        owned.append(
+            Owned(
+                first,
+                last,
+                length,
+                rank=0,
+                payload={"client_az_id": row["az_id"], "az_prefix": row["prefix"]},
+            )
+        )
+    return flatten(owned, AZ_MATCH_SCHEMA)

@@ -116,3 +116,148 @@ def worst_status(reconciled: pl.DataFrame, provisional: bool = False) -> Status:
     if reconciled.is_empty():
         return "WARN" if provisional else "PASS"
     return max(reconciled["status"].to_list(), key=STATUS_ORDER.__getitem__)  # type: ignore[return-value]
+
+
+# -- Transit Gateway bytes and inter-AZ transfer: the share of the bill the flow logs explain ----
+
+#: The charges ``coverage`` reconciles (natflow_pipeline.cost_explorer: TGW, INTER_AZ).
+COVERAGE_SCHEMA: dict[str, pl.DataType] = {
+    "usage_date": pl.Date,
+    "charge": pl.String,  # tgw | inter_az
+    "account_id": pl.String,  # the account billed (Cost Explorer's LINKED_ACCOUNT)
+    "region": pl.String,
+    "flow_log_bytes": pl.Int64,
+    "flow_log_gb": pl.Float64,
+    "cost_explorer_gb": pl.Float64,
+    "cost_explorer_usd": pl.Float64,
+    "covered_pct": pl.Float64,  # flow_log_gb / cost_explorer_gb x 100; null: nothing billed
+    "estimated": pl.Boolean,
+    "status": pl.String,
+    "billing_gb_bytes": pl.Int64,
+}
+
+
+def tgw_flow_bytes(network: pl.DataFrame, nat_costs: pl.DataFrame) -> pl.DataFrame:
+    """TGW bytes the NAT flow logs see, per billed account and region.
+
+    ``network``: team_daily_network_costs rows. A row's ``tgw_bytes`` (client -> NAT) is sent
+    into the TGW by the client VPC's attachment: billed to ``source_account_id``. The return
+    traffic of the workload rows (``nat_bytes - egress_bytes``) enters the TGW from the egress
+    VPC's attachment: billed to the NAT gateway's account, which ``nat_costs`` (team_daily_costs:
+    team, source_account_id, region, account_id, bytes) gives, split by NAT bytes when a team's
+    traffic used gateways of two accounts.
+    """
+    sent = network.filter(pl.col("tgw_bytes").is_not_null()).select(
+        pl.col("source_account_id").alias("account_id"),
+        "region",
+        pl.col("tgw_bytes").cast(pl.Float64).alias("bytes"),
+    )
+    workload = network.filter(pl.col("tgw_state") == "workload")
+    back = _to_nat_accounts(workload, pl.col("nat_bytes") - pl.col("egress_bytes"), nat_costs)
+    return _by_account_region(pl.concat([sent, back]))
+
+
+def inter_az_flow_bytes(network: pl.DataFrame, nat_costs: pl.DataFrame) -> pl.DataFrame | None:
+    """Inter-AZ bytes the flow logs see per billed account and region, or ``None`` when
+    team_daily_network_costs has no ``cross_az_bytes`` column (not computed).
+
+    A byte crossing AZs is billed twice (out of one AZ, into the other): once in the client's
+    account (``source_account_id``) and once in the NAT gateway's (from ``nat_costs``, as for the
+    TGW return traffic). ``cross_az_bytes`` counts both directions, so each side bills all of it.
+    """
+    if "cross_az_bytes" not in network.columns:
+        return None
+    crossing = network.filter(pl.col("cross_az_bytes").is_not_null())
+    client = crossing.select(
+        pl.col("source_account_id").alias("account_id"),
+        "region",
+        pl.col("cross_az_bytes").cast(pl.Float64).alias("bytes"),
+    )
+    nat_side = _to_nat_accounts(crossing, pl.col("cross_az_bytes"), nat_costs)
+    return _by_account_region(pl.concat([client, nat_side]))
+
+
+def _to_nat_accounts(rows: pl.DataFrame, value: pl.Expr, nat_costs: pl.DataFrame) -> pl.DataFrame:
+    """``value`` of each (team, source account, region) of ``rows``, billed to the NAT gateways'
+    accounts that carried the team's traffic (split by their NAT bytes): account_id, region,
+    bytes."""
+    keys = ["team", "source_account_id", "region"]
+    summed = rows.group_by(keys).agg(value.sum().cast(pl.Float64).alias("_value"))
+    gateways = (
+        nat_costs.group_by([*keys, "account_id"])
+        .agg(pl.col("bytes").sum().alias("_bytes"))
+        .with_columns(
+            (pl.col("_bytes") / pl.col("_bytes").sum().over(keys)).fill_nan(0.0).alias("_share")
+        )
+    )
+    return summed.join(gateways, on=keys, how="inner", nulls_equal=True).select(
+        "account_id", "region", (pl.col("_value") * pl.col("_share")).alias("bytes")
+    )
+
+
+def _by_account_region(rows: pl.DataFrame) -> pl.DataFrame:
+    return (
+        rows.filter(pl.col("account_id").is_not_null())
+        .group_by(KEYS)
+        .agg(pl.col("bytes").sum().round().cast(pl.Int64))
+        .sort(KEYS)
+    )
+
+
+def coverage(
+    day: date,
+    charge: str,
+    flow_bytes: pl.DataFrame,
+    cost_explorer: pl.DataFrame,
+    estimated: bool,
+    billing_gb_bytes: int,
+    tolerance: Tolerance,
+    today: date,
+) -> pl.DataFrame:
+    """One row per account x region on either side: the share of the billed GB the flow logs
+    explain. The flow logs of a NAT gateway see only the traffic that reaches it, so less than
+    the bill is expected: PASS when they explain it all (within tolerance), WARN when they explain
+    a share of it (or while the day is provisional), ERROR only when they exceed the bill beyond
+    tolerance on a final day (bytes counted that AWS did not charge: a rule or an account is
+    wrong).
+
+    ``flow_bytes``: account_id, region, bytes. ``cost_explorer``: account_id, region,
+    usage_quantity (GB), unblended_cost, of this charge's usage types.
+    """
+    billed = cost_explorer.group_by(KEYS).agg(
+        pl.col("usage_quantity").sum().alias("cost_explorer_gb"),
+        pl.col("unblended_cost").sum().alias("cost_explorer_usd"),
+    )
+    joined = (
+        flow_bytes.rename({"bytes": "flow_log_bytes"})
+        .join(billed, on=KEYS, how="full", coalesce=True)
+        .with_columns(pl.col("flow_log_bytes").fill_null(0))
+    )
+    flow_gb = pl.col("flow_log_bytes") / billing_gb_bytes
+    bill = pl.col("cost_explorer_gb").fill_null(0.0)
+    allowed = pl.max_horizontal(bill * tolerance.relative, pl.lit(tolerance.absolute_gb))
+    status = (
+        pl.when(pl.lit(is_provisional(day, estimated, tolerance, today)))
+        .then(pl.lit("WARN"))
+        .when(flow_gb - bill > allowed)
+        .then(pl.lit("ERROR"))
+        .when(bill - flow_gb <= allowed)
+        .then(pl.lit("PASS"))
+        .otherwise(pl.lit("WARN"))
+    )
+    return (
+        joined.with_columns(
+            pl.lit(day).alias("usage_date"),
+            pl.lit(charge).alias("charge"),
+            flow_gb.alias("flow_log_gb"),
+            pl.when(pl.col("cost_explorer_gb") > 0)
+            .then(flow_gb / pl.col("cost_explorer_gb") * 100)
+            .alias("covered_pct"),
+            pl.lit(estimated).alias("estimated"),
+            status.alias("status"),
+            pl.lit(billing_gb_bytes).alias("billing_gb_bytes"),
+        )
+        .select(list(COVERAGE_SCHEMA))
+        .cast(COVERAGE_SCHEMA)
+        .sort(KEYS)
+    )

@@ -115,6 +115,14 @@ SETTINGS: tuple[Setting, ...] = (
         f"`{','.join(EGRESS_VPC_CIDRS)}`, the sample's egress VPC",
     ),
     Setting(
+        "NATFLOW_INTERFACE_AZS",
+        "`network_costs.interface_azs`: each NAT interface's AZ ID, for flow log formats without "
+        "`az-id`, as comma-separated `eni-...=use1-az1` pairs "
+        "([Network costs](docs/network-costs.md#cross-az-transfer))",
+        None,
+        "unset (the flow log's `az-id` only)",
+    ),
+    Setting(
         "NATFLOW_START_DATE",
         "the first daily partition",
         SAMPLE_START_DATE,
@@ -193,3 +201,19 @@ def egress_vpc_cidrs() -> list[str]:
     return [
         cidr.strip() for cidr in _required("NATFLOW_EGRESS_VPC_CIDRS").split(",") if cidr.strip()
     ]
+
+
+def interface_azs() -> dict[str, str]:
+    """NAT interface -> AZ ID from comma-separated ``interface=az`` pairs (blanks ignored); a pair
+    without ``=`` raises ValueError naming the variable."""
+    out: dict[str, str] = {}
+    for pair in (_value("NATFLOW_INTERFACE_AZS") or "").split(","):
+        if not pair.strip():
+            continue
+        interface, sep, az = pair.partition("=")
+        if not sep or not interface.strip() or not az.strip():
+            raise ValueError(
+                f"NATFLOW_INTERFACE_AZS: {pair.strip()!r} is not interface=az (eni-...=use1-az1)"
+            )
+        out[interface.strip()] = az.strip()
+    return out

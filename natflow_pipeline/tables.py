@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from natflow_pipeline.aws_ip_ranges import TABLE_SCHEMA as IP_RANGES_SCHEMA
-from natflow_pipeline.cost_explorer import USAGE_SCHEMA
+from natflow_pipeline.cost_explorer import NETWORK_USAGE_SCHEMA, USAGE_SCHEMA
 from natflow_pipeline.costs import SCHEMA as COSTS_SCHEMA
 from natflow_pipeline.flowlogs.day import FILE_STATS_SCHEMA, NAT_FLOWS_SCHEMA
 from natflow_pipeline.flowlogs.reader import REJECTED_SCHEMA
@@ -54,20 +54,28 @@ COST_EXPLORER_NAT_USAGE = Table(
     "cost_explorer_nat_usage",
     schema={**USAGE_SCHEMA, "fetched_at": pl.Datetime("us", "UTC"), "source": pl.String},
 )
-COST_EXPLORER_REQUESTS = Table(
-    "cost_explorer_requests",
-    schema={
-        DAY_COLUMN: pl.Date,
-        "fetched_at": pl.Datetime("us", "UTC"),
-        "source": pl.String,
-        "estimated": pl.Boolean,
-        "pages": pl.Int64,
-        "rows": pl.Int64,
-        "retries": pl.Int64,
-        "times_asked": pl.Int64,
-    },
-)
+_REQUESTS_SCHEMA: dict[str, pl.DataType] = {
+    DAY_COLUMN: pl.Date,
+    "fetched_at": pl.Datetime("us", "UTC"),
+    "source": pl.String,
+    "estimated": pl.Boolean,
+    "pages": pl.Int64,
+    "rows": pl.Int64,
+    "retries": pl.Int64,
+    "times_asked": pl.Int64,
+}
+COST_EXPLORER_REQUESTS = Table("cost_explorer_requests", schema=_REQUESTS_SCHEMA)
 NAT_COST_RECONCILIATION = Table("nat_cost_reconciliation")
+#: What Cost Explorer billed for Transit Gateway bytes and inter-AZ transfer (one request a day,
+#: natflow_pipeline.cost_explorer.network_request_for), and each day's request.
+COST_EXPLORER_NETWORK_USAGE = Table(
+    "cost_explorer_network_usage",
+    schema={**NETWORK_USAGE_SCHEMA, "fetched_at": pl.Datetime("us", "UTC"), "source": pl.String},
+)
+COST_EXPLORER_NETWORK_REQUESTS = Table("cost_explorer_network_requests", schema=_REQUESTS_SCHEMA)
+#: The share of the billed TGW and inter-AZ bytes the flow logs explain
+#: (natflow_pipeline.reconciliation.coverage).
+NETWORK_COST_RECONCILIATION = Table("network_cost_reconciliation")
 TOP_TALKERS = Table("top_talkers")
 ENDPOINT_SAVINGS = Table("endpoint_savings")
 #: team_daily_costs in FOCUS 1.2 columns (natflow_pipeline.focus), for FinOps tools.
@@ -88,6 +96,9 @@ TABLES: tuple[Table, ...] = (
     COST_EXPLORER_NAT_USAGE,
     COST_EXPLORER_REQUESTS,
     NAT_COST_RECONCILIATION,
+    COST_EXPLORER_NETWORK_USAGE,
+    COST_EXPLORER_NETWORK_REQUESTS,
+    NETWORK_COST_RECONCILIATION,
     TOP_TALKERS,
     ENDPOINT_SAVINGS,
     FOCUS_NETWORK_COSTS,

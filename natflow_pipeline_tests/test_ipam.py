@@ -128,3 +128,29 @@ def test_the_team_attribute_is_configuration(source, expected):
 def test_unknown_team_source_is_refused():
     with pytest.raises(ValueError, match="unknown team source"):
         snapshot([prefix("10.0.0.0/8", "x")], [], team_source=TeamSource("owner"))
+
+
+def test_the_client_az_is_the_most_specific_prefix_with_an_az_id():
+    from natflow_pipeline.ipam import AZ_MATCH_SCHEMA, az_intervals
+
+    prefixes = [
+        {"id": 1, "prefix": "10.0.0.0/16", "custom_fields": {}},  # a VPC: no AZ
+        {"id": 2, "prefix": "10.0.1.0/24", "custom_fields": {"az_id": "use1-az2"}},
+        {"id": 3, "prefix": "10.0.1.128/25", "custom_fields": {"az_id": "use1-az1"}},
+        {"id": 4, "prefix": "10.0.1.192/26", "custom_fields": {"az_id": ""}},  # blank: none
+    ]
+    addresses = [{"id": 1, "address": "10.0.1.10/24", "custom_fields": {"az_id": "use1-az9"}}]
+    frame = ipam.snapshot(prefixes, addresses)
+    assert frame.filter(pl.col("kind") == "ip_address")["az_id"].to_list() == [None]
+    probe = pl.DataFrame({"addr": ["10.0.1.10", "10.0.1.130", "10.0.1.200", "10.0.2.1"]})
+    probe = probe.with_columns(pl.col("addr").map_batches(address_keys).alias("key"))
+    out = longest_prefix_match(probe, "key", az_intervals(frame), list(AZ_MATCH_SCHEMA))
+    got = dict(zip(out["addr"], out["client_az_id"], strict=True))
+    assert got == {
+        "10.0.1.10": "use1-az2",  # the /24's: an address object gives no AZ
+        "10.0.1.130": "use1-az1",  # the /25 beats the /24
+        "10.0.1.200": "use1-az1",  # the /26 has none: the /25 that holds it does
+        "10.0.2.1": None,  # only the VPC, which has no AZ: unknown
+    }
+    # A snapshot from before az_id was kept: nobody's AZ is known.
+    assert az_intervals(frame.drop("az_id")).is_empty()

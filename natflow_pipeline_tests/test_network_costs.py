@@ -1,11 +1,13 @@
-"""team_daily_network_costs: Transit Gateway data processing per team, against the generator's
-own truth (the company model classes each client; natflow's code is not used to compute it)."""
+"""team_daily_network_costs: Transit Gateway data processing and cross-AZ transfer per team,
+against the generator's own truth (the company model classes each client and states its AZ;
+natflow's code is not used to compute it)."""
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -17,7 +19,10 @@ from natflow_pipeline.assets.costs import team_daily_costs
 from natflow_pipeline.assets.enrichment import address_attribution
 from natflow_pipeline.assets.flow_logs import nat_flows
 from natflow_pipeline.assets.network_costs import team_daily_network_costs
-from natflow_pipeline.assets.reference import aws_ip_ranges, ipam_prefixes
+from natflow_pipeline.assets.reference import aws_ip_ranges, ipam_prefixes, ipam_snapshot_for
+from natflow_pipeline.flowlogs.day import read_day
+from natflow_pipeline.flowlogs.layout import FlowLogObject
+from natflow_pipeline.ipam import az_intervals
 from natflow_pipeline.network_costs import (
     FLOW_COLUMNS,
     NAT_COST_COLUMNS,
@@ -42,7 +47,10 @@ DAYS = 2
 GB = 2**30
 #: The catalogue's us-east-1 TGW data processing price (docs/pricing.md).
 TGW_PER_GB = 0.02
+#: The catalogue's us-east-1 inter-AZ price, per GB each direction (docs/pricing.md).
+INTER_AZ_PER_GB = 0.01
 KEYS = ["team", "source_account_id", "tgw_state"]
+AZ_KEYS = ["team", "source_account_id", "az_state"]
 
 
 @dataclass(frozen=True)
@@ -60,8 +68,8 @@ class Run:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """Two generated days with clients inside the egress VPC, materialized through Dagster into
-    real Delta tables."""
+    """Two generated days with clients inside the egress VPC and in several AZs, materialized
+    through Dagster into real Delta tables."""
     root = tmp_path_factory.mktemp("network_costs")
     truth = generate(
         root / "generated",
@@ -71,6 +79,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         400,
         seed=11,
         egress_vpc_connections_per_day=60,
+        multi_az=True,
     )
     warehouse = WarehouseResource(uri=str(root / "warehouse"))
     resources = {
@@ -207,6 +216,7 @@ def test_totals_are_nat_plus_tgw_per_team_to_the_cent(run: Run):
                 pl.col("nat_usd").sum(),
                 pl.col("tgw_bytes").sum(),
                 pl.col("tgw_usd").sum(),
+                pl.col("cross_az_usd").sum(),
                 pl.col("total_usd").sum(),
             )
             .join(nat, on="team", how="full", coalesce=True)
@@ -215,12 +225,16 @@ def test_totals_are_nat_plus_tgw_per_team_to_the_cent(run: Run):
         for row in teams.iter_rows(named=True):
             assert round(row["nat_usd"], 2) == round(row["nat"], 2), row
             assert round(row["tgw_usd"], 2) == round(row["tgw_bytes"] / GB * TGW_PER_GB, 2), row
-            assert round(row["total_usd"], 2) == round(row["nat"] + row["tgw_usd"], 2), row
+            # The NAT and TGW part of the total (cross-AZ: the test below).
+            assert round(row["total_usd"] - row["cross_az_usd"], 2) == round(
+                row["nat"] + row["tgw_usd"], 2
+            ), row
         # Row by row, with full precision.
         workload = table.filter(pl.col("tgw_state") == "workload")
         assert (workload["tgw_usd"] - workload["tgw_bytes"] / GB * TGW_PER_GB).abs().max() < 1e-12
         total = table["nat_usd"] + table["tgw_usd"].fill_null(0.0)
-        assert (table["total_usd"] - total).abs().max() < 1e-12
+        tgw_part = table["total_usd"] - table["cross_az_usd"].fill_null(0.0)
+        assert (tgw_part - total).abs().max() < 1e-12
         meta = run.metadata[day]
         assert meta["total_usd"] == round(table["total_usd"].sum(), 2)
         assert meta["tgw_gb"] == round(table["tgw_gb"].sum(), 3)
@@ -230,9 +244,10 @@ def test_totals_are_nat_plus_tgw_per_team_to_the_cent(run: Run):
 def test_the_table_has_its_declared_schema_and_grain(run: Run):
     table = run.warehouse.get().scan(tables.TEAM_DAILY_NETWORK_COSTS.name).collect()
     assert dict(table.schema) == SCHEMA
-    keys = ["usage_date", "team", "source_account_id", "region", "tgw_state"]
+    keys = ["usage_date", "team", "source_account_id", "region", "tgw_state", "az_state"]
     assert table.select(keys).is_duplicated().sum() == 0
     assert set(table["tgw_state"]) == {"workload", "egress_vpc", "unknown"}
+    assert set(table["az_state"]) == {"same_az", "cross_az", "unknown"}
 
 
 def test_a_region_without_a_tgw_price_fails_loudly(run: Run):
@@ -263,3 +278,231 @@ def test_the_egress_vpc_cidrs_come_from_the_sample_company_or_the_variable(monke
     assert settings.egress_vpc_cidrs() == ["10.255.0.0/22", "2600:1f18:4a00:ff::/64"]
     with pytest.raises(ValidationError, match="not a CIDR"):
         NetworkCostsResource(egress_vpc_cidrs=["10.255.0.0/33"])
+
+
+# Cross-AZ transfer (step 3 of #17).
+
+
+def az_truth_of(run: Run, day: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        run.truth["cross_az"][day],
+        schema={
+            **{k: pl.String for k in AZ_KEYS},
+            "nat_bytes": pl.Int64,
+            "cross_az_bytes": pl.Int64,
+        },
+    ).sort(AZ_KEYS, nulls_last=True)
+
+
+def by_az_state(table: pl.DataFrame) -> pl.DataFrame:
+    """Per team, account and AZ state: NAT bytes and cross-AZ bytes (null stays null)."""
+    return (
+        table.group_by(AZ_KEYS)
+        .agg(
+            pl.col("nat_bytes").sum(),
+            pl.when(pl.col("cross_az_bytes").null_count() == pl.len())
+            .then(None)
+            .otherwise(pl.col("cross_az_bytes").sum())
+            .alias("cross_az_bytes"),
+        )
+        .sort(AZ_KEYS, nulls_last=True)
+    )
+
+
+def inputs(run: Run, day: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The day's nat_flows, attribution, team_daily_costs and client AZ lookup, as stored."""
+    at = date.fromisoformat(day)
+    store = run.warehouse.get()
+    snapshot, _ = ipam_snapshot_for(store, at)
+    return (
+        store.read_day(tables.NAT_FLOWS, at, columns=list(FLOW_COLUMNS)),
+        store.read_day(tables.ADDRESS_ATTRIBUTION, at),
+        store.read_day(tables.TEAM_DAILY_COSTS, at, columns=list(NAT_COST_COLUMNS)),
+        az_intervals(snapshot),
+    )
+
+
+@pytest.mark.parametrize("day", [FIRST_DAY.isoformat(), (FIRST_DAY + timedelta(1)).isoformat()])
+def test_per_team_cross_az_bytes_equal_the_generators_truth_exactly(run: Run, day: str):
+    truth = az_truth_of(run, day)
+    table = run.day(tables.TEAM_DAILY_NETWORK_COSTS, day)
+    assert by_az_state(table).equals(truth)
+    # Several teams' clients cross AZs, both directions of their bytes; the sample plants every
+    # state.
+    crossing = truth.filter(pl.col("az_state") == "cross_az")
+    assert set(crossing["team"]) >= {"checkout", "search", "ml-training", "identity"}
+    assert (crossing["cross_az_bytes"] == crossing["nat_bytes"]).all()
+    assert set(truth["az_state"]) == {"same_az", "cross_az", "unknown"}
+    assert run.metadata[day]["cross_az_bytes"] == crossing["cross_az_bytes"].sum() > 0
+    flows = run.day(tables.NAT_FLOWS, day)
+    # The NAT's AZ came from the flow log's az-id (no interface_azs setting in this run).
+    assert flows["nat_az_id"].unique().to_list() == [company.NAT_AZ_ID]
+
+
+def test_a_client_in_the_nat_gateways_az_pays_no_cross_az_transfer(run: Run):
+    for day in run.days():
+        table = run.day(tables.TEAM_DAILY_NETWORK_COSTS, day)
+        same = table.filter(pl.col("az_state") == "same_az")
+        assert same.height > 0 and same["nat_bytes"].sum() > 0
+        assert same["cross_az_bytes"].to_list() == [0] * same.height
+        assert same["cross_az_usd"].to_list() == [0.0] * same.height
+        # observability's only subnet is in the NAT's AZ: its whole bill is NAT + TGW.
+        team = table.filter(pl.col("team") == "observability")
+        assert team.height > 0 and set(team["az_state"]) == {"same_az"}
+        assert team["cross_az_usd"].sum() == 0.0
+        total = team["nat_usd"] + team["tgw_usd"].fill_null(0.0)
+        assert (team["total_usd"] - total).abs().max() < 1e-12
+        # checkout's /25 with an AZ of its own (the NAT's) inside a /24 of another AZ: the most
+        # specific prefix with an az_id wins.
+        checkout = by_az_state(table.filter(pl.col("team") == "checkout"))
+        assert set(checkout["az_state"]) == {"same_az", "cross_az"}
+
+
+def test_an_unknown_az_is_counted_with_nulls_never_priced(run: Run):
+    for day in run.days():
+        truth = az_truth_of(run, day).filter(pl.col("az_state") == "unknown")
+        # payments' space with no subnet record, and the sandbox /16: no prefix gives an AZ.
+        assert {"payments", "unattributed"} <= set(truth["team"])
+        rows = run.day(tables.TEAM_DAILY_NETWORK_COSTS, day).filter(pl.col("az_state") == "unknown")
+        assert rows["nat_bytes"].sum() == truth["nat_bytes"].sum() > 0
+        for column in ("cross_az_bytes", "cross_az_gb", "cross_az_usd"):
+            assert rows[column].null_count() == rows.height, column
+        assert rows["nat_usd"].sum() > 0  # still NAT-charged
+        meta = run.metadata[day]
+        assert meta["unknown_az_addresses"] == rows["addresses"].sum() > 0
+        assert meta["unknown_az_nat_bytes"] == truth["nat_bytes"].sum()
+
+
+def test_the_interface_azs_setting_gives_the_nats_az_when_the_format_has_no_az_id(run: Run):
+    day = run.days()[0]
+    flows, attribution, nat, client_azs = inputs(run, day)
+    # A flow log format without az-id: nat_flows.nat_az_id is null on every row.
+    without = flows.with_columns(pl.lit(None, dtype=pl.String).alias("nat_az_id"))
+
+    def table(frame: pl.DataFrame, interface_azs: dict[str, str] | None) -> pl.DataFrame:
+        return network_costs_of(
+            frame,
+            attribution,
+            nat,
+            company.EGRESS_VPC_CIDRS,
+            CATALOGUE,
+            GB,
+            client_azs=client_azs,
+            interface_azs=interface_azs,
+        )
+
+    stored = run.day(tables.TEAM_DAILY_NETWORK_COSTS, day)
+    # No AZ for the NAT: every address is unknown, nothing priced, the NAT bytes still counted.
+    blind = table(without, None)
+    assert set(blind["az_state"]) == {"unknown"}
+    assert blind["cross_az_usd"].null_count() == blind.height
+    assert blind["nat_bytes"].sum() == stored["nat_bytes"].sum()
+    # The setting names the interface's AZ: the same table as from the flow log's az-id.
+    configured = table(without, {company.NAT_INTERFACE: company.NAT_AZ_ID})
+    assert configured.equals(stored)
+    # The flow log's az-id wins over the setting where both say.
+    assert table(flows, {company.NAT_INTERFACE: "use1-az9"}).equals(stored)
+    # The setting in another AZ: the NAT's own-AZ clients now cross, the others' states follow.
+    elsewhere = table(without, {company.NAT_INTERFACE: "use1-az2"})
+    moved = by_az_state(elsewhere.filter(pl.col("team") == "observability"))
+    assert moved["az_state"].to_list() == ["cross_az"]
+
+
+def test_a_format_without_az_id_leaves_nat_az_id_null(tmp_path):
+    header = "srcaddr dstaddr pkt-srcaddr pkt-dstaddr bytes start"
+    start = int(datetime(2026, 11, 1, tzinfo=timezone.utc).timestamp()) + 60
+    path = tmp_path / "one.log"
+    path.write_text(f"{header}\n10.10.1.7 10.255.0.10 10.10.1.7 203.0.113.9 500 {start}\n")
+    obj = FlowLogObject(
+        str(path),
+        company.NAT_ACCOUNT,
+        company.NAT_REGION,
+        datetime(2026, 11, 1, 1, tzinfo=timezone.utc),
+        "plain",
+        path.stat().st_size,
+    )
+    flows = read_day([obj], lambda p: Path(p).read_bytes(), FIRST_DAY).nat_flows.collect()
+    assert flows.height == 1 and flows["nat_az_id"].to_list() == [None]
+    assert flows["bytes"].to_list() == [500]
+
+
+def test_totals_are_nat_plus_tgw_plus_cross_az_per_team_to_the_cent(run: Run):
+    for day in run.days():
+        table = run.day(tables.TEAM_DAILY_NETWORK_COSTS, day)
+        nat = (
+            run.day(tables.TEAM_DAILY_COSTS, day)
+            .group_by("team")
+            .agg(pl.col("total_usd").sum().alias("nat"))
+        )
+        truth = (
+            az_truth_of(run, day)
+            .group_by("team")
+            .agg(pl.col("cross_az_bytes").sum().alias("truth_cross_az_bytes"))
+        )
+        teams = (
+            table.group_by("team")
+            .agg(
+                pl.col("nat_usd").sum(),
+                pl.col("tgw_usd").sum(),
+                pl.col("cross_az_bytes").sum(),
+                pl.col("cross_az_usd").sum(),
+                pl.col("total_usd").sum(),
+            )
+            .join(nat, on="team", how="full", coalesce=True)
+            .join(truth, on="team", how="left")
+        )
+        assert teams.height == nat.height
+        for row in teams.iter_rows(named=True):
+            # Each cross-AZ GB pays the inter-AZ price out of one AZ and again into the other.
+            expected_az = row["truth_cross_az_bytes"] / GB * INTER_AZ_PER_GB * 2
+            assert row["cross_az_bytes"] == row["truth_cross_az_bytes"], row
+            assert round(row["cross_az_usd"], 2) == round(expected_az, 2), row
+            assert round(row["nat_usd"], 2) == round(row["nat"], 2), row
+            assert round(row["total_usd"], 2) == round(
+                row["nat"] + row["tgw_usd"] + row["cross_az_usd"], 2
+            ), row
+        crossing = table.filter(pl.col("az_state") == "cross_az")
+        per_row = crossing["cross_az_bytes"] / GB * INTER_AZ_PER_GB * 2
+        assert (crossing["cross_az_usd"] - per_row).abs().max() < 1e-12
+        total = (
+            table["nat_usd"]
+            + table["tgw_usd"].fill_null(0.0)
+            + table["cross_az_usd"].fill_null(0.0)
+        )
+        assert (table["total_usd"] - total).abs().max() < 1e-12
+        meta = run.metadata[day]
+        assert meta["cross_az_usd"] == round(table["cross_az_usd"].sum(), 4) > 0  # below $1
+        assert meta["inter_az_prices_used"]["us-east-1"]["inter_az_usd_per_gb_each_direction"] == (
+            INTER_AZ_PER_GB
+        )
+
+
+def test_a_region_without_an_inter_az_price_fails_loudly(run: Run):
+    flows, attribution, nat, client_azs = inputs(run, run.days()[0])
+    without = PriceCatalogue(
+        tuple(p for p in CATALOGUE.entries if (p.charge, p.region) != ("inter_az_gb", "us-east-1"))
+    )
+    with pytest.raises(UnknownPrice) as raised:
+        network_costs_of(
+            flows,
+            attribution,
+            nat,
+            company.EGRESS_VPC_CIDRS,
+            without,
+            GB,
+            client_azs=client_azs,
+        )
+    assert raised.value.charge == "inter_az_gb" and raised.value.region == "us-east-1"
+
+
+def test_the_interface_azs_come_from_the_resource_or_the_variable(monkeypatch):
+    assert NetworkCostsResource().interface_azs == {}
+    monkeypatch.delenv("NATFLOW_INTERFACE_AZS", raising=False)
+    assert settings.interface_azs() == {}
+    monkeypatch.setenv("NATFLOW_INTERFACE_AZS", " eni-1=use1-az1, eni-2 = use1-az2 ,")
+    assert settings.interface_azs() == {"eni-1": "use1-az1", "eni-2": "use1-az2"}
+    monkeypatch.setenv("NATFLOW_INTERFACE_AZS", "eni-1")
+    with pytest.raises(ValueError, match="NATFLOW_INTERFACE_AZS"):
+        settings.interface_azs()
+    with pytest.raises(ValidationError, match="interface_azs"):
+        NetworkCostsResource(interface_azs={"eni-1": " "})

@@ -41,6 +41,8 @@ class DashboardData:
     month_summary: pl.DataFrame | None = None
     #: What ``month_summary`` compares (:func:`natflow_pipeline.report.comparison`).
     month_comparison: report.Comparison | None = None
+    #: team_daily_network_costs' rows of the range; ``None`` while the table does not exist.
+    network_costs: pl.DataFrame | None = None
 
     @property
     def month(self) -> date:
@@ -83,6 +85,7 @@ def load(store: Warehouse, start: date | None = None, end: date | None = None) -
         reconciliation=_read_if_written(store, tables.NAT_COST_RECONCILIATION, days),
         month_summary=report.summarise(store, compared),
         month_comparison=compared,
+        network_costs=_read_if_written(store, tables.TEAM_DAILY_NETWORK_COSTS, days),
     )
 
 
@@ -152,6 +155,34 @@ def savings_projection(savings: pl.DataFrame, days: int) -> pl.DataFrame:
             (pl.col("saving_usd") / days * AVERAGE_MONTH_DAYS).alias("monthly_saving_usd")
         )
         .sort(["monthly_saving_usd", "aws_service", "team"], descending=[True, False, False])
+    )
+
+
+#: The charges of the per-team split, in the order shown (a column absent from the table: not
+#: computed).
+NETWORK_CHARGES: tuple[tuple[str, str], ...] = (
+    ("nat_usd", "NAT"),
+    ("tgw_usd", "TGW"),
+    ("cross_az_usd", "cross-AZ"),
+)
+
+
+def network_split(network_costs: pl.DataFrame) -> pl.DataFrame:
+    """Per team over the range: each charge's USD (null where the table lacks its column) and
+    their total, largest first."""
+    sums = [
+        (pl.col(c).sum() if c in network_costs.columns else pl.lit(None, dtype=pl.Float64)).alias(c)
+        for c, _ in NETWORK_CHARGES
+    ]
+    return (
+        network_costs.group_by("team")
+        .agg(sums)
+        .with_columns(
+            pl.sum_horizontal([pl.col(c).fill_null(0.0) for c, _ in NETWORK_CHARGES]).alias(
+                "total_usd"
+            )
+        )
+        .sort(["total_usd", "team"], descending=[True, False])
     )
 
 

@@ -13,9 +13,11 @@ from plotly.colors import qualitative
 
 from natflow_pipeline.dashboard.data import (
     AVERAGE_MONTH_DAYS,
+    NETWORK_CHARGES,
     NOT_RECONCILED,
     DashboardData,
     cost_by_team_day,
+    network_split,
     reconciliation_status,
     savings_projection,
     top_pairs,
@@ -45,6 +47,7 @@ def render(data: DashboardData) -> str:
             _figure(cost_figure(data, colours), "chart-team-cost", first=True),
         ),
         _section("Unattributed share", _figure(unattributed_figure(data), "chart-unattributed")),
+        _section("NAT / TGW / cross-AZ per team", _network_split(data)),
         _section("Top talkers", _top_talkers(data)),
         _section("VPC endpoint savings", _endpoint_savings(data, colours)),
         _section("Reconciliation with the bill", _reconciliation(data)),
@@ -286,6 +289,39 @@ def _endpoint_savings(data: DashboardData, colours: dict[str, str]) -> str:
         note
         + _figure(savings_figure(projection, colours), "chart-endpoint-savings")
         + _table(services)
+    )
+
+
+def network_split_figure(split: pl.DataFrame) -> go.Figure:
+    """Per team, its NAT, TGW and cross-AZ USD over the range, stacked."""
+    figure = go.Figure()
+    for column, label in NETWORK_CHARGES:
+        if split[column].null_count() == split.height:
+            continue
+        figure.add_bar(name=label, x=split["team"].to_list(), y=split[column].to_list())
+    figure.update_layout(barmode="stack", yaxis_title="USD in the range")
+    return _styled(figure)
+
+
+def _network_split(data: DashboardData) -> str:
+    if data.network_costs is None:
+        return _missing(
+            "The table team_daily_network_costs does not exist: no TGW or cross-AZ split yet "
+            "(materialize team_daily_network_costs)."
+        )
+    split = network_split(data.network_costs)
+    absent = [label for column, label in NETWORK_CHARGES if column not in data.network_costs]
+    note = (
+        "<p class='note'>Each team's NAT, Transit Gateway and cross-AZ charges over the range "
+        "(table <code>team_daily_network_costs</code>)"
+        + (f"; {html.escape(', '.join(absent))}: not computed" if absent else "")
+        + ".</p>"
+    )
+    shown = split.rename({c: f"{label} USD" for c, label in NETWORK_CHARGES})
+    return (
+        note
+        + _figure(network_split_figure(split), "chart-network-split")
+        + _table(shown, table_id="network-split")
     )
 
 

@@ -18,6 +18,24 @@ class NetworkCostsResource(dg.ConfigurableResource):
         "company's egress VPC).",
     )
 
+    interface_azs: dict[str, str] = Field(
+        default_factory=dict,
+        description="NAT gateway interface (eni-...) -> its Availability Zone ID (use1-az1), "
+        "for flow logs whose format has no az-id: cross-AZ transfer needs the NAT's AZ. The "
+        "flow log's az-id wins where it is present; an interface in neither has an unknown AZ "
+        "(the code location reads them from NATFLOW_INTERFACE_AZS; default: none).",
+    )
+
+    @field_validator("interface_azs")
+    @classmethod
+    def _azs(cls, azs: dict[str, str]) -> dict[str, str]:
+        for interface, az in azs.items():
+            if not interface.strip() or not az.strip():
+                raise ValueError(
+                    f"interface_azs: {interface!r}: {az!r} needs an interface and an AZ"
+                )
+        return {interface.strip(): az.strip() for interface, az in azs.items()}
+
     @field_validator("egress_vpc_cidrs")
     @classmethod
     def _cidrs(cls, cidrs: list[str]) -> list[str]:
@@ -31,5 +49,8 @@ class NetworkCostsResource(dg.ConfigurableResource):
 
 def network_costs_from_env() -> NetworkCostsResource:
     """The code location's network costs: the egress VPC's CIDRs from NATFLOW_EGRESS_VPC_CIDRS
-    (a bad CIDR fails the code location's load)."""
-    return NetworkCostsResource(egress_vpc_cidrs=settings.egress_vpc_cidrs())
+    and the NAT interfaces' AZs from NATFLOW_INTERFACE_AZS (a bad value fails the code location's
+    load)."""
+    return NetworkCostsResource(
+        egress_vpc_cidrs=settings.egress_vpc_cidrs(), interface_azs=settings.interface_azs()
+    )

@@ -19,6 +19,8 @@ NAT_PRIVATE_IPV6 = "2600:1f18:4a00:ff::10"
 NAT_VPC = "vpc-0e1d2c3b4a5968777"
 NAT_SUBNET = "subnet-0aa11bb22cc33dd44"
 FLOW_LOG_ID = "fl-0123456789abcdef0"
+#: The NAT gateway's Availability Zone ID: the az-id of its interface's flow log records.
+NAT_AZ_ID = "use1-az1"
 #: The shared egress VPC's own CIDRs (the NAT gateway's subnet is in them): its clients reach the
 #: NAT without crossing the Transit Gateway. The default of ``network_costs.egress_vpc_cidrs``.
 EGRESS_VPC_CIDRS: tuple[str, ...] = ("10.255.0.0/24",)
@@ -56,6 +58,8 @@ class ClientSpace:
     team: str  # intended team ("unattributed" for space nobody owns)
     account: str | None  # intended owning account
     weight: float
+    #: Intended AZ ID of the clients (None: no subnet says), with the generator's multi-AZ option
+    az_id: str | None = None
 
 
 PREFIXES: tuple[Prefix, ...] = (
@@ -90,34 +94,61 @@ IP_ADDRESSES: tuple[tuple[str, str | None], ...] = (
 )
 
 CLIENT_SPACES: tuple[ClientSpace, ...] = (
-    ClientSpace("10.10.1.0/24", "payments", TEAM_ACCOUNTS["payments"], 10),
+    ClientSpace("10.10.1.0/24", "payments", TEAM_ACCOUNTS["payments"], 10, "use1-az1"),
     ClientSpace(
         "10.10.3.0/24", "payments", TEAM_ACCOUNTS["payments"], 4
-    ),  # in the container, no subnet record
-    ClientSpace("10.10.2.0/25", "checkout", TEAM_ACCOUNTS["checkout"], 6),
-    ClientSpace("10.10.2.128/25", "checkout", TEAM_ACCOUNTS["checkout"], 3),
+    ),  # in the container, no subnet record: no AZ known
+    ClientSpace("10.10.2.0/25", "checkout", TEAM_ACCOUNTS["checkout"], 6, "use1-az2"),
     ClientSpace(
-        "10.10.1.50/32", "identity", TEAM_ACCOUNTS["payments"], 2
+        "10.10.2.128/25", "checkout", TEAM_ACCOUNTS["checkout"], 3, "use1-az1"
+    ),  # its own AZ, not its parent /24's
+    ClientSpace(
+        "10.10.1.50/32", "identity", TEAM_ACCOUNTS["payments"], 2, "use1-az1"
     ),  # account: the prefix's (addresses carry no account)
-    ClientSpace("10.20.0.0/20", "search", TEAM_ACCOUNTS["search"], 8),
-    ClientSpace("10.20.16.0/20", "ml-training", TEAM_ACCOUNTS["ml-training"], 12),
-    ClientSpace("10.30.5.0/24", "data-platform", TEAM_ACCOUNTS["data-platform"], 14),
-    ClientSpace("10.40.1.0/24", "identity", TEAM_ACCOUNTS["identity"], 3),
-    ClientSpace("10.40.2.0/24", "observability", TEAM_ACCOUNTS["observability"], 5),
-    ClientSpace("10.40.3.0/24", "unattributed", None, 2),
-    ClientSpace("172.20.0.0/16", "unattributed", None, 1),
-    ClientSpace("2600:1f18:4a00:10::/64", "data-platform", TEAM_ACCOUNTS["data-platform"], 3),
+    ClientSpace("10.20.0.0/20", "search", TEAM_ACCOUNTS["search"], 8, "use1-az2"),
+    ClientSpace("10.20.16.0/20", "ml-training", TEAM_ACCOUNTS["ml-training"], 12, "use1-az4"),
+    ClientSpace("10.30.5.0/24", "data-platform", TEAM_ACCOUNTS["data-platform"], 14, "use1-az1"),
+    ClientSpace("10.40.1.0/24", "identity", TEAM_ACCOUNTS["identity"], 3, "use1-az2"),
+    ClientSpace("10.40.2.0/24", "observability", TEAM_ACCOUNTS["observability"], 5, "use1-az1"),
+    ClientSpace("10.40.3.0/24", "unattributed", None, 2, "use1-az2"),
+    ClientSpace("172.20.0.0/16", "unattributed", None, 1),  # no AZ known
+    ClientSpace(
+        "2600:1f18:4a00:10::/64", "data-platform", TEAM_ACCOUNTS["data-platform"], 3, "use1-az2"
+    ),
 )
 
 #: Clients inside the egress VPC itself (a proxy subnet of the network account): their NAT traffic
 #: never crosses the Transit Gateway. The default sample has none; the generator adds them only
 #: when asked (``generate(..., egress_vpc_connections_per_day=N)``). The IPAM gives them the
 #: egress VPC prefix's account and no team.
-EGRESS_VPC_CLIENT_SPACE = ClientSpace("10.255.0.128/26", "unattributed", NAT_ACCOUNT, 1)
+EGRESS_VPC_CLIENT_SPACE = ClientSpace("10.255.0.128/26", "unattributed", NAT_ACCOUNT, 1, NAT_AZ_ID)
 
 
-def netbox_export() -> dict[str, list[dict[str, object]]]:
-    """The IPAM as NetBox 4.x's REST API returns it (brief nested objects, ``custom_fields``)."""
+#: With the generator's multi-AZ option, each subnet's AZ ID as NetBox holds it (the prefix's
+#: custom field ``az_id``). Stated apart from the clients' intended AZs (``ClientSpace.az_id``)
+#: so the ground truth does not repeat natflow's matching. 10.10.2.128/25 has its own AZ inside a
+#: /24 of another (the most specific prefix with an AZ wins); 10.10.1.50 (an address object) takes
+#: its subnet's; 10.10.3.0/24 (no subnet record) and the sandbox /16 have none: unknown.
+PREFIX_AZS: dict[str, str] = {
+    "10.10.1.0/24": "use1-az1",
+    "10.10.2.0/24": "use1-az2",
+    "10.10.2.128/25": "use1-az1",
+    "10.20.0.0/20": "use1-az2",
+    "10.20.16.0/20": "use1-az4",
+    "10.30.5.0/24": "use1-az1",
+    "10.40.1.0/24": "use1-az2",
+    "10.40.2.0/24": "use1-az1",
+    "10.40.3.0/24": "use1-az2",
+    EGRESS_VPC_CIDRS[0]: NAT_AZ_ID,
+    "2600:1f18:4a00:10::/64": "use1-az2",
+}
+
+
+def netbox_export(with_azs: bool = False) -> dict[str, list[dict[str, object]]]:
+    """The IPAM as NetBox 4.x's REST API returns it (brief nested objects, ``custom_fields``).
+
+    ``with_azs`` adds the custom field ``az_id`` to the prefixes of ``PREFIX_AZS`` (the
+    generator's multi-AZ option); without it the export is as it always was."""
     tenants = []
     tenant_ids: dict[str, int] = {}
     for group_id, (group, members) in enumerate(sorted(TENANT_GROUPS.items()), start=1):
@@ -147,7 +178,10 @@ def netbox_export() -> dict[str, list[dict[str, object]]]:
             "vrf": None if p.vrf is None else {"name": p.vrf},
             "tenant": tenant_ref(p.tenant),
             "status": {"value": p.status, "label": p.status.title()},
-            "custom_fields": {"aws_account_id": p.account},
+            "custom_fields": {
+                "aws_account_id": p.account,
+                **({"az_id": PREFIX_AZS.get(p.cidr)} if with_azs else {}),
+            },
             "tags": [],
         }
         for i, p in enumerate(PREFIXES, start=1)

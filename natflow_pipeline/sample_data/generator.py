@@ -87,6 +87,7 @@ def generate(
     window_minutes: int = 60,
     spike: Spike | None = None,
     egress_vpc_connections_per_day: int = 0,
+    multi_az: bool = False,
 ) -> dict[str, object]:
     """Write ``flowlogs/``, ``ipam/netbox-export.json``, ``ground_truth.json`` and the Cost Explorer
     answers the traffic implies (``cost_explorer/nat-usage.json``) under ``out_dir``.
@@ -100,7 +101,14 @@ def generate(
     clients inside the egress VPC (``company.EGRESS_VPC_CLIENT_SPACE``, drawn from a random
     generator of their own, so the rest of the traffic is unchanged) and records the ground
     truth's ``tgw`` entry: per day, team, owning account and Transit Gateway state the egress
-    bytes of the clients, classed by the company model, not by natflow (:func:`_tgw_state`)."""
+    bytes of the clients, classed by the company model, not by natflow (:func:`_tgw_state`).
+
+    ``multi_az`` (off by default: nothing changes, byte for byte) puts the clients in several
+    AZs: the IPAM export's prefixes carry the custom field ``az_id`` (``company.PREFIX_AZS``), and
+    the ground truth's ``cross_az`` entry says, per day, team, owning account and AZ state, the
+    clients' NAT bytes and the bytes that cross between the client's AZ (its space's intended
+    ``ClientSpace.az_id``) and the NAT interface's (the az-id its records carry), both directions
+    (:func:`_az_tap`). The flow log format always carries az-id."""
     rng = random.Random(seed)
     ranges = json.loads(ip_ranges_path.read_text())
     destinations = _destination_pool(rng, ranges)
@@ -120,10 +128,18 @@ def generate(
     tgw: dict[str, dict[tuple, int]] | None = (
         defaultdict(lambda: defaultdict(int)) if egress_vpc_connections_per_day else None
     )
+    cross_az: dict[str, dict[tuple, list[int]]] | None = (
+        defaultdict(lambda: defaultdict(lambda: [0, 0])) if multi_az else None
+    )
+    spaces = {address: space for address, space in clients}
+
+    def taps(
+        records: Iterator[tuple[Record, tuple | None]],
+    ) -> Iterator[tuple[Record, tuple | None]]:
+        return _az_tap(_tgw_tap(records, tgw), cross_az, spaces)
+
     _collect(
-        _tgw_tap(
-            _records(rng, sim_start, sim_end, connections_per_day, clients, destinations), tgw
-        ),
+        taps(_records(rng, sim_start, sim_end, connections_per_day, clients, destinations)),
         windows,
         truth,
         window_s,
@@ -134,7 +150,7 @@ def generate(
         egress_records = _egress_vpc_records(
             egress_rng, sim_start, sim_end, egress_vpc_connections_per_day, destinations
         )
-        _collect(_tgw_tap(egress_records, tgw), windows, truth, window_s)
+        _collect(taps(egress_records), windows, truth, window_s)
     planted = None
     if spike is not None:
         # Its own generator: the traffic above is drawn exactly as without a spike.
@@ -144,21 +160,21 @@ def generate(
         spike_records = _spike_records(
             spike_rng, spike, max(sim_start, midnight), sim_end, clients, targets
         )
-        planted = _planted(
-            spike, targets, _collect(_tgw_tap(spike_records, tgw), windows, truth, window_s)
-        )
+        planted = _planted(spike, targets, _collect(taps(spike_records), windows, truth, window_s))
 
     files = _write_deliveries(out_dir / "flowlogs", windows, window_s, rng)
     ipam_dir = out_dir / "ipam"
     ipam_dir.mkdir(parents=True, exist_ok=True)
     (ipam_dir / "netbox-export.json").write_text(
-        json.dumps(company.netbox_export(), indent=1, sort_keys=True) + "\n"
+        json.dumps(company.netbox_export(with_azs=multi_az), indent=1, sort_keys=True) + "\n"
     )
     ground_truth = _ground_truth(truth, first_day, days, seed, connections_per_day, files)
     if planted is not None:
         ground_truth["spike"] = planted
     if tgw is not None:
         ground_truth["tgw"] = _tgw_truth(tgw, first_day, days)
+    if cross_az is not None:
+        ground_truth["cross_az"] = _az_truth(cross_az, first_day, days)
     (out_dir / "ground_truth.json").write_text(
         json.dumps(ground_truth, indent=1, sort_keys=True) + "\n"
     )
@@ -221,6 +237,69 @@ def _tgw_truth(tgw: dict, first_day: date, days: int) -> dict[str, list[dict[str
         out[day] = [
             {"team": t, "source_account_id": a, "tgw_state": s, "egress_bytes": b}
             for (t, a, s), b in sorted(tgw[day].items(), key=lambda kv: tuple(map(str, kv[0])))
+        ]
+    return out
+
+
+SAME_AZ = "same_az"
+CROSS_AZ = "cross_az"
+UNKNOWN_AZ = "unknown"
+
+
+def _space_of(address: str, spaces: dict[str, company.ClientSpace]) -> company.ClientSpace:
+    """The client space the generator drew ``address`` from (the pool's, or the egress VPC's)."""
+    if address in spaces:
+        return spaces[address]
+    egress = company.EGRESS_VPC_CLIENT_SPACE
+    if ipaddress.ip_address(address) in ipaddress.ip_network(egress.cidr):
+        return egress
+    raise KeyError(f"{address} was drawn from no client space of the company model")
+
+
+def _az_tap(
+    records: Iterator[tuple[Record, tuple | None]],
+    cross_az: dict[str, dict[tuple, list[int]]] | None,
+    spaces: dict[str, company.ClientSpace],
+) -> Iterator[tuple[Record, tuple | None]]:
+    """``records`` unchanged; with ``cross_az``, each connection's two client legs (client ->
+    NAT: the record's source is the client; NAT -> client: its destination) are counted per day
+    under (team, account, AZ state): [NAT bytes, cross-AZ bytes]. The client's AZ is its space's
+    intended one (``ClientSpace.az_id``), the NAT's the az-id the record carries; either unknown
+    makes the state unknown."""
+    for record, owner in records:
+        if cross_az is not None and owner is not None:
+            client = record.fields[3] if owner[-1] == "egress" else record.fields[4]
+            client_az = _space_of(client, spaces).az_id
+            nat_az = record.fields[HEADER_FIELDS.index("az-id")]
+            if client_az is None or nat_az in (None, "-"):
+                state = UNKNOWN_AZ
+            else:
+                state = SAME_AZ if client_az == nat_az else CROSS_AZ
+            day = datetime.fromtimestamp(record.start, timezone.utc).date().isoformat()
+            counts = cross_az[day][(owner[0], owner[1], state)]
+            counts[0] += int(record.fields[9])
+            if state == CROSS_AZ:
+                counts[1] += int(record.fields[9])
+        yield record, owner
+
+
+def _az_truth(cross_az: dict, first_day: date, days: int) -> dict[str, list[dict[str, object]]]:
+    """The ground truth's ``cross_az`` entry: per day, team, account and AZ state, the NAT bytes
+    (both directions) and the cross-AZ bytes (both directions; null where the AZ is unknown)."""
+    out: dict[str, list[dict[str, object]]] = {}
+    for offset in range(days):
+        day = (first_day + timedelta(days=offset)).isoformat()
+        out[day] = [
+            {
+                "team": t,
+                "source_account_id": a,
+                "az_state": s,
+                "nat_bytes": n,
+                "cross_az_bytes": None if s == UNKNOWN_AZ else c,
+            }
+            for (t, a, s), (n, c) in sorted(
+                cross_az[day].items(), key=lambda kv: tuple(map(str, kv[0]))
+            )
         ]
     return out
 
@@ -544,7 +623,7 @@ def _record(
         pkt_src,
         pkt_dst,
         company.NAT_REGION,
-        "use1-az1",
+        company.NAT_AZ_ID,
         flow_direction,
         traffic_path,
         "-",

@@ -99,6 +99,9 @@ def test_the_code_location_holds_the_cost_assets_and_their_checks():
         ("team_daily_costs", "unattributed_share"): False,
         ("team_daily_costs", "cost_anomalies"): False,  # WARN: a spend jump is news, not an error
         ("nat_cost_reconciliation", "matches_cost_explorer"): True,
+        # coverage, not agreement: TGW and inter-AZ traffic the NAT never sees is not an error
+        ("network_cost_reconciliation", "tgw_covered_by_flow_logs"): False,
+        ("network_cost_reconciliation", "inter_az_covered_by_flow_logs"): False,
         (
             "aws_ip_ranges",
             "fetched_live",

@@ -13,7 +13,13 @@ from natflow_pipeline_tests.dashboard.test_render import interface_dashboard
 from natflow_pipeline_tests.services.chromium import Browser
 
 ROOT = Path(__file__).resolve().parents[2]
-CHARTS = ("chart-team-cost", "chart-unattributed", "chart-top-talkers", "chart-endpoint-savings")
+CHARTS = (
+    "chart-team-cost",
+    "chart-unattributed",
+    "chart-network-split",  # the sample warehouse has team_daily_network_costs
+    "chart-top-talkers",
+    "chart-endpoint-savings",
+)
 #: NATFLOW_SCREENSHOT=docs/dashboard.png refreshes the README's picture from this test.
 SCREENSHOT_TARGET = os.environ.get("NATFLOW_SCREENSHOT")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import polars as pl
@@ -47,3 +48,26 @@ def test_interface_endpoints_render_with_their_verdict():
     assert "com.amazonaws.us-east-1.execute-api" in page
     assert "unverified" not in page  # us-east-1's price is the verified one
     assert "not reconciled" in page
+
+
+def test_the_per_team_split_shows_nat_tgw_and_cross_az_or_says_it_is_missing():
+    data = interface_dashboard()
+    assert "team_daily_network_costs does not exist" in render(data)
+    day = data.first
+    network = pl.DataFrame(
+        {
+            "usage_date": [day, day],
+            "team": ["payments", "search"],
+            "nat_usd": [3.6, 0.3],
+            "tgw_usd": [1.2, 0.0],
+            "cross_az_usd": [0.25, None],
+        }
+    )
+    page = render(replace(data, network_costs=network))
+    assert 'id="chart-network-split"' in page and 'id="network-split"' in page
+    assert "<th>NAT USD</th><th>TGW USD</th><th>cross-AZ USD</th>" in page
+    assert "<td>payments</td><td>3.60</td><td>1.20</td><td>0.25</td><td>5.05</td>" in page
+    # a table written before the cross-AZ columns existed
+    page = render(replace(data, network_costs=network.drop("cross_az_usd")))
+    assert "cross-AZ: not computed" in page
+    assert "<td>search</td><td>0.30</td><td>0.00</td><td>–</td><td>0.30</td>" in page
