@@ -40,10 +40,17 @@ SNAPSHOT_SCHEMA: dict[str, pl.DataType] = {
     # The entry's own Availability Zone ID (custom field ``az_id``, e.g. ``use1-az1``): a subnet's
     # AZ. Not inherited here: :func:`az_intervals` gives an address the most specific prefix's.
     "az_id": pl.String,
+    # The entry's own VPC role (custom field ``vpc_role``): ``egress`` marks a prefix of the
+    # egress VPC (:func:`egress_vpc_prefixes`). Not inherited; an address object carries none.
+    "vpc_role": pl.String,
 }
 
 #: The NetBox custom field (on a prefix; the same key in the export) holding a subnet's AZ ID.
 AZ_FIELD = "az_id"
+#: The NetBox custom field (on a prefix; the same key in the export) holding its VPC's role.
+VPC_ROLE_FIELD = "vpc_role"
+#: The ``vpc_role`` value that marks a prefix as (a CIDR of) the egress VPC.
+EGRESS_VPC_ROLE = "egress"
 
 #: What the client-AZ lookup carries (:func:`az_intervals`).
 AZ_MATCH_SCHEMA: dict[str, pl.DataType] = {
@@ -112,15 +119,25 @@ def snapshot(
     account_field: str = "aws_account_id",
     inherit: bool = True,
     az_field: str = AZ_FIELD,
+    vpc_role_field: str = VPC_ROLE_FIELD,
 ) -> pl.DataFrame:
     """One row per prefix and IP address object, with its own and its effective team."""
     groups = {t.get("id"): (t.get("group") or None) for t in tenants}
     rows = [
-        _row("prefix", p, p["prefix"], team_source, account_field, groups, az_field)
+        _row("prefix", p, p["prefix"], team_source, account_field, groups, az_field, vpc_role_field)
         for p in prefixes
     ]
     rows += [
-        _row("ip_address", a, _host_cidr(a["address"]), team_source, account_field, groups, None)
+        _row(
+            "ip_address",
+            a,
+            _host_cidr(a["address"]),
+            team_source,
+            account_field,
+            groups,
+            None,
+            None,
+        )
         for a in ip_addresses
     ]
     _resolve_inheritance(rows, inherit)
@@ -145,6 +162,7 @@ def _row(
     account_field: str,
     groups: Mapping[Any, Any],
     az_field: str | None,
+    vpc_role_field: str | None,
 ) -> dict[str, Any]:
     tenant = dict(entry.get("tenant") or {})
     if tenant and "group" not in tenant and tenant.get("id") in groups:
@@ -164,15 +182,17 @@ def _row(
         "tenant_group": _name(tenant.get("group")) if tenant else None,
         "team": team_source.team_of(enriched),
         "source_account_id": str(account) if account not in (None, "") else None,
-        "az_id": _az_of(entry, az_field),
+        "az_id": _custom_text(entry, az_field),
+        "vpc_role": _custom_text(entry, vpc_role_field),
     }
 
 
-def _az_of(entry: Mapping[str, Any], az_field: str | None) -> str | None:
-    """A prefix's AZ ID from its custom field (blank: none); an address object carries none."""
-    if az_field is None:
+def _custom_text(entry: Mapping[str, Any], field: str | None) -> str | None:
+    """A prefix's custom field as text (``az_id``, ``vpc_role``; blank: none); an address object
+    carries none (``field`` None)."""
+    if field is None:
         return None
-    value = (entry.get("custom_fields") or {}).get(az_field)
+    value = (entry.get("custom_fields") or {}).get(field)
     return str(value).strip() if value not in (None, "") and str(value).strip() else None
 
 
@@ -277,3 +297,15 @@ def az_intervals(snapshot_frame: pl.DataFrame) -> pl.DataFrame:
             )
         )
     return flatten(owned, AZ_MATCH_SCHEMA)
+
+
+def egress_vpc_prefixes(snapshot_frame: pl.DataFrame) -> list[str]:
+    """The prefixes the IPAM marks as the egress VPC's (custom field ``vpc_role`` =
+    ``egress``), sorted and distinct. IP address objects never mark one; a snapshot written
+    before ``vpc_role`` was kept marks none."""
+    if "vpc_role" not in snapshot_frame.columns:
+        return []
+    marked = snapshot_frame.filter(
+        (pl.col("kind") == "prefix") & (pl.col("vpc_role") == EGRESS_VPC_ROLE)
+    )
+    return sorted(set(marked["prefix"].to_list()))

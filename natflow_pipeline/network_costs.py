@@ -6,8 +6,11 @@ to the attachment's owner, at the region's price (catalogue charge ``tgw_gb``). 
 consolidated-egress layout a workload VPC's client reaching the internet through the egress VPC's
 NAT sends its egress-direction bytes into the TGW from its own VPC's attachment: those bytes are
 charged to the client's team. A client inside the egress VPC's own CIDRs reaches the NAT without
-the TGW. The return traffic enters the TGW from the egress VPC's attachment and is charged to the
-egress VPC's owner: natflow reports it as the egress VPC's (asset metadata), never a team's.
+the TGW: those CIDRs are the setting's and the prefixes the day's IPAM marks as the egress VPC's
+(custom field ``vpc_role`` = ``egress``, :func:`natflow_pipeline.ipam.egress_vpc_prefixes`), both
+(:func:`egress_vpc_cidrs_of`). The return traffic enters the TGW from the egress VPC's attachment
+and is charged to the egress VPC's owner: natflow reports it as the egress VPC's (asset metadata),
+never a team's.
 
 Each internal address of the day's NAT rows is in one state:
 
@@ -108,6 +111,12 @@ NAT_COST_COLUMNS: tuple[str, ...] = (
     "bytes",
     "total_usd",
 )
+
+
+def egress_vpc_cidrs_of(setting: Iterable[str], from_ipam: Iterable[str]) -> list[str]:
+    """The egress VPC's CIDRs: the union of the setting's (``network_costs.egress_vpc_cidrs``)
+    and the IPAM's marked prefixes, the setting's first, each once."""
+    return list(dict.fromkeys([*setting, *from_ipam]))
 
 
 def in_cidrs(column: str, cidrs: Iterable[str]) -> pl.Expr:

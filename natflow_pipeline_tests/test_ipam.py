@@ -154,3 +154,25 @@ def test_the_client_az_is_the_most_specific_prefix_with_an_az_id():
     }
     # A snapshot from before az_id was kept: nobody's AZ is known.
     assert az_intervals(frame.drop("az_id")).is_empty()
+
+
+def test_a_prefix_marked_vpc_role_egress_is_the_egress_vpcs():
+    from natflow_pipeline.ipam import egress_vpc_prefixes
+
+    prefixes = [
+        {"id": 1, "prefix": "10.255.0.0/24", "custom_fields": {"vpc_role": "egress"}},
+        {"id": 2, "prefix": "2600:1f18:4a00:ff::/64", "custom_fields": {"vpc_role": " egress "}},
+        {"id": 3, "prefix": "10.10.0.0/16", "custom_fields": {"vpc_role": "workload"}},
+        {"id": 4, "prefix": "10.20.0.0/16", "custom_fields": {"vpc_role": ""}},  # blank: none
+        {"id": 5, "prefix": "10.30.0.0/16", "custom_fields": {}},
+    ]
+    addresses = [{"id": 1, "address": "10.40.0.9/24", "custom_fields": {"vpc_role": "egress"}}]
+    frame = ipam.snapshot(prefixes, addresses)
+    roles = dict(zip(frame["prefix"], frame["vpc_role"], strict=True))
+    assert roles["10.10.0.0/16"] == "workload" and roles["10.20.0.0/16"] is None
+    assert roles["10.40.0.9/32"] is None  # an address object carries no role
+    assert frame.schema["vpc_role"] == pl.String
+    assert egress_vpc_prefixes(frame) == ["10.255.0.0/24", "2600:1f18:4a00:ff::/64"]
+    # A snapshot from before vpc_role was kept marks nothing.
+    assert egress_vpc_prefixes(frame.drop("vpc_role")) == []
+    assert egress_vpc_prefixes(ipam.snapshot([], [])) == []

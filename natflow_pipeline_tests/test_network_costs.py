@@ -4,6 +4,8 @@ natflow's code is not used to compute it)."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import warnings
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -268,6 +270,93 @@ def test_a_region_without_a_tgw_price_fails_loudly(run: Run):
         )
     assert raised.value.charge == "tgw_gb" and raised.value.region == "us-east-1"
     assert "tgw_gb" in str(raised.value) and "price_overrides" in str(raised.value)
+
+
+def rematerialize(
+    run: Run, root: Path, network_costs: NetworkCostsResource, export: dict | None = None
+) -> tuple[WarehouseResource, dict[str, dict]]:
+    """A copy of the run's warehouse, with team_daily_network_costs materialized again for each
+    day under ``network_costs`` (and, given ``export``, ipam_prefixes first from that export)."""
+    warehouse = WarehouseResource(uri=str(root / "warehouse"))
+    shutil.copytree(run.warehouse.uri, warehouse.uri)
+    resources: dict = {
+        "warehouse": warehouse,
+        "pricing": PricingResource(),
+        "network_costs": network_costs,
+    }
+    assets = [team_daily_network_costs]
+    if export is not None:
+        path = root / "netbox-export.json"
+        path.write_text(json.dumps(export))
+        resources["ipam"] = IpamSource(export_path=str(path))
+        assets = [ipam_prefixes, team_daily_network_costs]
+    metadata = {}
+    with warnings.catch_warnings(), dg.instance_for_test() as instance:
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        for day in run.days():
+            result = dg.materialize(
+                assets, partition_key=day, resources=resources, instance=instance
+            )
+            assert result.success
+            (event,) = (
+                e
+                for e in result.get_asset_materialization_events()
+                if e.asset_key.to_user_string() == tables.TEAM_DAILY_NETWORK_COSTS.name
+            )
+            metadata[day] = {
+                k: v.value for k, v in event.event_specific_data.materialization.metadata.items()
+            }
+    return warehouse, metadata
+
+
+def test_the_metadata_names_where_each_egress_vpc_cidr_came_from(run: Run):
+    # The run's setting (the default) and its IPAM (the generator marks the egress VPC's prefix
+    # when it adds egress VPC clients) both name the sample's egress VPC.
+    for day in run.days():
+        assert run.metadata[day]["egress_vpc_cidrs"] == {
+            "setting": list(company.EGRESS_VPC_CIDRS),
+            "ipam": list(company.EGRESS_VPC_CIDRS),
+        }
+
+
+def test_a_prefix_marked_as_the_egress_vpc_in_the_ipam_is_the_egress_vpc(run: Run, tmp_path):
+    # No setting: the IPAM's vpc_role = egress alone makes the egress VPC's clients pay no TGW.
+    warehouse, metadata = rematerialize(run, tmp_path, NetworkCostsResource(egress_vpc_cidrs=[]))
+    for day in run.days():
+        table = warehouse.get().read_day(tables.TEAM_DAILY_NETWORK_COSTS, date.fromisoformat(day))
+        got = table.group_by(KEYS).agg(pl.col("egress_bytes").sum()).sort(KEYS, nulls_last=True)
+        assert got.equals(truth_of(run, day).sort(KEYS, nulls_last=True))
+        assert table.equals(run.day(tables.TEAM_DAILY_NETWORK_COSTS, day))
+        inside = table.filter(pl.col("tgw_state") == "egress_vpc")
+        assert inside["source_account_id"].to_list() == [company.NAT_ACCOUNT]
+        assert inside["tgw_bytes"].to_list() == [0] and inside["tgw_usd"].to_list() == [0.0]
+        assert metadata[day]["egress_vpc_cidrs"] == {
+            "setting": [],
+            "ipam": list(company.EGRESS_VPC_CIDRS),
+        }
+
+
+def test_without_setting_or_ipam_mark_the_egress_vpc_clients_are_workload(run: Run, tmp_path):
+    # The same IPAM without the vpc_role mark, and no setting: nothing says where the egress VPC
+    # is, so its clients (an account's VPC like any other) are charged as a workload's.
+    unmarked = company.netbox_export(with_azs=True)
+    assert all("vpc_role" not in p["custom_fields"] for p in unmarked["prefixes"])
+    warehouse, metadata = rematerialize(
+        run, tmp_path, NetworkCostsResource(egress_vpc_cidrs=[]), export=unmarked
+    )
+    for day in run.days():
+        truth = truth_of(run, day)
+        inside = truth.filter(pl.col("tgw_state") == "egress_vpc")["egress_bytes"].item()
+        table = warehouse.get().read_day(tables.TEAM_DAILY_NETWORK_COSTS, date.fromisoformat(day))
+        assert table.filter(pl.col("tgw_state") == "egress_vpc").is_empty()
+        nat_account = table.filter(pl.col("source_account_id") == company.NAT_ACCOUNT)
+        assert set(nat_account["tgw_state"]) == {"workload"}
+        assert nat_account["tgw_bytes"].sum() == nat_account["egress_bytes"].sum() == inside
+        assert nat_account["tgw_usd"].sum() == pytest.approx(inside / GB * TGW_PER_GB, abs=1e-12)
+        workload = truth.filter(pl.col("tgw_state") == "workload")["egress_bytes"].sum()
+        assert table["tgw_bytes"].sum() == workload + inside
+        assert metadata[day]["egress_vpc_cidrs"] == {"setting": [], "ipam": []}
+        assert metadata[day]["egress_vpc_addresses"] == 0
 
 
 def test_the_egress_vpc_cidrs_come_from_the_sample_company_or_the_variable(monkeypatch):

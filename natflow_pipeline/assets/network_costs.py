@@ -8,7 +8,7 @@ from natflow_pipeline import tables
 from natflow_pipeline.assets.daily import daily_table_asset, partition_day, write_day
 from natflow_pipeline.assets.metadata import gb, markdown_table, usd
 from natflow_pipeline.assets.reference import ipam_snapshot_for
-from natflow_pipeline.ipam import az_intervals
+from natflow_pipeline.ipam import az_intervals, egress_vpc_prefixes
 from natflow_pipeline.network_costs import (
     CROSS_AZ,
     EGRESS_VPC,
@@ -17,6 +17,7 @@ from natflow_pipeline.network_costs import (
     SAME_AZ,
     UNKNOWN,
     WORKLOAD,
+    egress_vpc_cidrs_of,
     egress_vpc_return,
     interface_azs_seen,
 )
@@ -52,13 +53,15 @@ def team_daily_network_costs(
     catalogue = pricing.catalogue()
     flows = store.read_day(tables.NAT_FLOWS, day, columns=list(FLOW_COLUMNS))
     # The same IPAM snapshot address_attribution used for the day (the day's, else the latest
-    # before it): the client's AZ is its most specific prefix's az_id.
+    # before it): the client's AZ is its most specific prefix's az_id, and the prefixes it marks
+    # as the egress VPC's (vpc_role = egress) join the setting's egress VPC CIDRs.
     snapshot, snapshot_date = ipam_snapshot_for(store, day)
+    from_ipam = egress_vpc_prefixes(snapshot)
     frame = network_costs_of(
         flows,
         store.read_day(tables.ADDRESS_ATTRIBUTION, day),
         store.read_day(tables.TEAM_DAILY_COSTS, day, columns=list(NAT_COST_COLUMNS)),
-        network_costs.egress_vpc_cidrs,
+        egress_vpc_cidrs_of(network_costs.egress_vpc_cidrs, from_ipam),
         catalogue,
         pricing.billing_gb_bytes,
         client_azs=az_intervals(snapshot),
@@ -107,7 +110,10 @@ def team_daily_network_costs(
             # owner's charge, reported here and in no team's row.
             "egress_vpc_return_tgw_gb": gb(return_bytes / pricing.billing_gb_bytes),
             "egress_vpc_return_tgw_usd": usd(return_usd),
-            "egress_vpc_cidrs": ", ".join(network_costs.egress_vpc_cidrs),
+            # The egress VPC's CIDRs used (their union), by where each came from.
+            "egress_vpc_cidrs": dg.MetadataValue.json(
+                {"setting": list(network_costs.egress_vpc_cidrs), "ipam": from_ipam}
+            ),
             "cross_az_bytes": int(frame["cross_az_bytes"].sum() or 0),
             "cross_az_gb": gb(frame["cross_az_gb"].sum()),
             "cross_az_usd": usd(frame["cross_az_usd"].sum()),

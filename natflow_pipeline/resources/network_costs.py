@@ -15,7 +15,8 @@ class NetworkCostsResource(dg.ConfigurableResource):
         description="The egress VPC's own CIDRs (IPv4 or IPv6): internal addresses in them reach "
         "the NAT without crossing the Transit Gateway, so they pay no TGW data processing "
         "(the code location reads them from NATFLOW_EGRESS_VPC_CIDRS; default: the sample "
-        "company's egress VPC).",
+        "company's egress VPC). The IPAM's prefixes with the custom field vpc_role = egress "
+        "count as the egress VPC too (the union of both is used).",
     )
 
     interface_azs: dict[str, str] = Field(

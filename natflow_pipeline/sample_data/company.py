@@ -144,11 +144,15 @@ PREFIX_AZS: dict[str, str] = {
 }
 
 
-def netbox_export(with_azs: bool = False) -> dict[str, list[dict[str, object]]]:
+def netbox_export(
+    with_azs: bool = False, mark_egress_vpc: bool = False
+) -> dict[str, list[dict[str, object]]]:
     """The IPAM as NetBox 4.x's REST API returns it (brief nested objects, ``custom_fields``).
 
     ``with_azs`` adds the custom field ``az_id`` to the prefixes of ``PREFIX_AZS`` (the
-    generator's multi-AZ option); without it the export is as it always was."""
+    generator's multi-AZ option); ``mark_egress_vpc`` adds ``vpc_role: egress`` to the egress
+    VPC's prefix (``EGRESS_VPC_CIDRS``; the generator's egress-VPC clients option). Without them
+    the export is as it always was."""
     tenants = []
     tenant_ids: dict[str, int] = {}
     for group_id, (group, members) in enumerate(sorted(TENANT_GROUPS.items()), start=1):
@@ -181,6 +185,11 @@ def netbox_export(with_azs: bool = False) -> dict[str, list[dict[str, object]]]:
             "custom_fields": {
                 "aws_account_id": p.account,
                 **({"az_id": PREFIX_AZS.get(p.cidr)} if with_azs else {}),
+                **(
+                    {"vpc_role": "egress" if p.cidr in EGRESS_VPC_CIDRS else None}
+                    if mark_egress_vpc
+                    else {}
+                ),
             },
             "tags": [],
         }

@@ -101,7 +101,8 @@ def generate(
     clients inside the egress VPC (``company.EGRESS_VPC_CLIENT_SPACE``, drawn from a random
     generator of their own, so the rest of the traffic is unchanged) and records the ground
     truth's ``tgw`` entry: per day, team, owning account and Transit Gateway state the egress
-    bytes of the clients, classed by the company model, not by natflow (:func:`_tgw_state`).
+    bytes of the clients, classed by the company model, not by natflow (:func:`_tgw_state`); the
+    IPAM export then marks the egress VPC's prefix (custom field ``vpc_role`` = ``egress``).
 
     ``multi_az`` (off by default: nothing changes, byte for byte) puts the clients in several
     AZs: the IPAM export's prefixes carry the custom field ``az_id`` (``company.PREFIX_AZS``), and
@@ -166,7 +167,14 @@ def generate(
     ipam_dir = out_dir / "ipam"
     ipam_dir.mkdir(parents=True, exist_ok=True)
     (ipam_dir / "netbox-export.json").write_text(
-        json.dumps(company.netbox_export(with_azs=multi_az), indent=1, sort_keys=True) + "\n"
+        json.dumps(
+            company.netbox_export(
+                with_azs=multi_az, mark_egress_vpc=bool(egress_vpc_connections_per_day)
+            ),
+            indent=1,
+            sort_keys=True,
+        )
+        + "\n"
     )
     ground_truth = _ground_truth(truth, first_day, days, seed, connections_per_day, files)
     if planted is not None:
