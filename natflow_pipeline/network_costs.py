@@ -30,8 +30,10 @@ again into the other), charged to the client's team. The NAT gateway's AZ is the
 ``az-id`` (``nat_flows.nat_az_id``), else the ``interface_azs`` setting for its interface; the
 client's is the IPAM's: the custom field ``az_id`` of the most specific prefix holding the address
 that has one (:func:`natflow_pipeline.ipam.az_intervals`). Each (address, NAT AZ) is in one
-``az_state``: ``same_az`` (0 bytes, known), ``cross_az`` (its NAT bytes, priced) or ``unknown``
-(either AZ unknown: null bytes and cost, counted, never a guess).
+``az_state``: ``same_az`` (0 bytes, known), ``cross_az`` (its NAT bytes, priced), ``via_tgw``
+(a workload client: through the Transit Gateway, where AWS charges no inter-AZ transfer since
+2022-04; 0 bytes) or ``unknown`` (either AZ, or the path, unknown: null bytes and cost, counted,
+never a guess). Only clients in the egress VPC itself can be ``cross_az``.
 """
 
 from __future__ import annotations
@@ -55,7 +57,12 @@ EGRESS = "egress"
 
 SAME_AZ = "same_az"
 CROSS_AZ = "cross_az"
-AZ_STATES: tuple[str, ...] = (SAME_AZ, CROSS_AZ, UNKNOWN)
+#: A workload client reaches the NAT through the Transit Gateway: since 2022-04-01 AWS charges no
+#: inter-AZ transfer on that path (https://aws.amazon.com/about-aws/whats-new/2022/04/
+#: aws-data-transfer-price-reduction-privatelink-transit-gateway-client-vpn-services/), whatever
+#: the AZs. Only clients in the NAT's own VPC (the egress VPC) can pay it.
+VIA_TGW = "via_tgw"
+AZ_STATES: tuple[str, ...] = (SAME_AZ, CROSS_AZ, VIA_TGW, UNKNOWN)
 
 #: Data transfer between AZs is charged out of the sending AZ and again into the receiving one:
 #: each cross-AZ byte pays ``inter_az_gb`` this many times.
@@ -188,7 +195,9 @@ def per_address_state(
     )
     known = pl.col("client_az_id").is_not_null() & pl.col("nat_az_id").is_not_null()
     return per_address.with_columns(
-        pl.when(~known)
+        pl.when(pl.col("tgw_state") == WORKLOAD)
+        .then(pl.lit(VIA_TGW))
+        .when((pl.col("tgw_state") == UNKNOWN) | ~known)
         .then(pl.lit(UNKNOWN))
         .when(pl.col("client_az_id") == pl.col("nat_az_id"))
         .then(pl.lit(SAME_AZ))
@@ -293,7 +302,7 @@ def team_daily_network_costs(
     cross_az_bytes = (
         pl.when(pl.col("az_state") == CROSS_AZ)
         .then(pl.col("nat_bytes"))
-        .when(pl.col("az_state") == SAME_AZ)
+        .when(pl.col("az_state").is_in([SAME_AZ, VIA_TGW]))
         .then(pl.lit(0, dtype=pl.Int64))
         .otherwise(pl.lit(None, dtype=pl.Int64))
     )
@@ -320,7 +329,7 @@ def team_daily_network_costs(
             .then(pl.lit(0.0))
             .otherwise(pl.col("tgw_gb") * pl.col("_tgw_per_gb"))
             .alias("tgw_usd"),
-            pl.when(pl.col("az_state") == SAME_AZ)
+            pl.when(pl.col("az_state").is_in([SAME_AZ, VIA_TGW]))
             .then(pl.lit(0.0))
             .otherwise(
                 pl.col("cross_az_gb") * INTER_AZ_CHARGES_PER_BYTE * pl.col("_inter_az_per_gb")

@@ -289,7 +289,9 @@ class Warehouse:
         """Of ``columns``, those the table declares but its stored schema lacks."""
         if columns is None or table.schema is None:
             return []
-        stored = self.scan(table.name).collect_schema()
+        # From the commit log (no data file is read, and no scan is made of the table).
+        dt = DeltaTable(self.table_uri(table.name), storage_options=self._options())
+        stored = {field.name for field in dt.schema().fields}
         return [c for c in columns if c not in stored and c in table.schema]
 
     def row_count(self, table: str, version: int | None = None) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from pydantic import ValidationError
 
 from natflow_pipeline import settings, tables
@@ -156,13 +157,17 @@ def test_a_client_inside_the_egress_vpc_is_not_charged(run: Run):
         rows = run.day(tables.TEAM_DAILY_NETWORK_COSTS, day).filter(
             pl.col("tgw_state") == "egress_vpc"
         )
-        assert rows["source_account_id"].to_list() == [company.NAT_ACCOUNT]
-        assert rows["egress_bytes"].to_list() == truth["egress_bytes"].to_list()
-        assert rows["tgw_bytes"].to_list() == [0]
-        assert rows["tgw_usd"].to_list() == [0.0]
-        assert rows["total_usd"].to_list() == rows["nat_usd"].to_list()
-        assert rows["nat_usd"].item() > 0  # its NAT traffic is still NAT-charged
-        assert run.metadata[day]["egress_vpc_addresses"] == rows["addresses"].item()
+        # one row per AZ state: the proxy subnet in the NAT's AZ and the one in another AZ
+        assert set(rows["source_account_id"]) == {company.NAT_ACCOUNT}
+        assert set(rows["az_state"]) == {"same_az", "cross_az"}
+        assert rows["egress_bytes"].sum() == truth["egress_bytes"].item()
+        assert rows["tgw_bytes"].to_list() == [0] * rows.height
+        assert rows["tgw_usd"].to_list() == [0.0] * rows.height
+        # no TGW: what it pays beyond NAT is the inter-AZ transfer of its other-AZ subnet only
+        extra = rows["total_usd"] - rows["nat_usd"] - rows["cross_az_usd"]
+        assert extra.abs().max() < 1e-12
+        assert rows["nat_usd"].sum() > 0  # its NAT traffic is still NAT-charged
+        assert run.metadata[day]["egress_vpc_addresses"] == rows["addresses"].sum()
 
 
 def test_an_address_of_no_known_vpc_is_counted_in_its_own_state(run: Run):
@@ -249,7 +254,7 @@ def test_the_table_has_its_declared_schema_and_grain(run: Run):
     keys = ["usage_date", "team", "source_account_id", "region", "tgw_state", "az_state"]
     assert table.select(keys).is_duplicated().sum() == 0
     assert set(table["tgw_state"]) == {"workload", "egress_vpc", "unknown"}
-    assert set(table["az_state"]) == {"same_az", "cross_az", "unknown"}
+    assert set(table["az_state"]) == {"same_az", "cross_az", "via_tgw", "unknown"}
 
 
 def test_a_region_without_a_tgw_price_fails_loudly(run: Run):
@@ -326,10 +331,12 @@ def test_a_prefix_marked_as_the_egress_vpc_in_the_ipam_is_the_egress_vpc(run: Ru
         table = warehouse.get().read_day(tables.TEAM_DAILY_NETWORK_COSTS, date.fromisoformat(day))
         got = table.group_by(KEYS).agg(pl.col("egress_bytes").sum()).sort(KEYS, nulls_last=True)
         assert got.equals(truth_of(run, day).sort(KEYS, nulls_last=True))
-        assert table.equals(run.day(tables.TEAM_DAILY_NETWORK_COSTS, day))
+        assert_frame_equal(
+            table, run.day(tables.TEAM_DAILY_NETWORK_COSTS, day), check_exact=False, rel_tol=1e-12
+        )
         inside = table.filter(pl.col("tgw_state") == "egress_vpc")
-        assert inside["source_account_id"].to_list() == [company.NAT_ACCOUNT]
-        assert inside["tgw_bytes"].to_list() == [0] and inside["tgw_usd"].to_list() == [0.0]
+        assert set(inside["source_account_id"]) == {company.NAT_ACCOUNT}
+        assert set(inside["tgw_bytes"]) == {0} and set(inside["tgw_usd"]) == {0.0}
         assert metadata[day]["egress_vpc_cidrs"] == {
             "setting": [],
             "ipam": list(company.EGRESS_VPC_CIDRS),
@@ -416,12 +423,13 @@ def test_per_team_cross_az_bytes_equal_the_generators_truth_exactly(run: Run, da
     truth = az_truth_of(run, day)
     table = run.day(tables.TEAM_DAILY_NETWORK_COSTS, day)
     assert by_az_state(table).equals(truth)
-    # Several teams' clients cross AZs, both directions of their bytes; the sample plants every
-    # state.
+    # Only the egress VPC's own clients in another AZ cross (no team: the network account's
+    # proxies), both directions of their bytes; the sample plants every state.
     crossing = truth.filter(pl.col("az_state") == "cross_az")
-    assert set(crossing["team"]) >= {"checkout", "search", "ml-training", "identity"}
+    assert set(crossing["team"]) == {"unattributed"}
+    assert set(crossing["source_account_id"]) == {company.NAT_ACCOUNT}
     assert (crossing["cross_az_bytes"] == crossing["nat_bytes"]).all()
-    assert set(truth["az_state"]) == {"same_az", "cross_az", "unknown"}
+    assert set(truth["az_state"]) == {"same_az", "cross_az", "via_tgw", "unknown"}
     assert run.metadata[day]["cross_az_bytes"] == crossing["cross_az_bytes"].sum() > 0
     flows = run.day(tables.NAT_FLOWS, day)
     # The NAT's AZ came from the flow log's az-id (no interface_azs setting in this run).
@@ -435,23 +443,29 @@ def test_a_client_in_the_nat_gateways_az_pays_no_cross_az_transfer(run: Run):
         assert same.height > 0 and same["nat_bytes"].sum() > 0
         assert same["cross_az_bytes"].to_list() == [0] * same.height
         assert same["cross_az_usd"].to_list() == [0.0] * same.height
-        # observability's only subnet is in the NAT's AZ: its whole bill is NAT + TGW.
-        team = table.filter(pl.col("team") == "observability")
-        assert team.height > 0 and set(team["az_state"]) == {"same_az"}
-        assert team["cross_az_usd"].sum() == 0.0
-        total = team["nat_usd"] + team["tgw_usd"].fill_null(0.0)
-        assert (team["total_usd"] - total).abs().max() < 1e-12
-        # checkout's /25 with an AZ of its own (the NAT's) inside a /24 of another AZ: the most
-        # specific prefix with an az_id wins.
-        checkout = by_az_state(table.filter(pl.col("team") == "checkout"))
-        assert set(checkout["az_state"]) == {"same_az", "cross_az"}
+        # only the egress VPC's own clients can be same_az or cross_az
+        assert set(same["tgw_state"]) == {"egress_vpc"}
+
+
+def test_a_workload_client_pays_no_inter_az_transfer_through_the_transit_gateway(run: Run):
+    """Since 2022-04-01 AWS charges no inter-AZ transfer on the Transit Gateway path, whatever
+    the AZs: checkout's subnets are in two AZs, one of them not the NAT's, and pay none of it."""
+    for day in run.days():
+        table = run.day(tables.TEAM_DAILY_NETWORK_COSTS, day)
+        via = table.filter(pl.col("tgw_state") == "workload")
+        assert via.height > 0 and set(via["az_state"]) == {"via_tgw"}
+        assert set(via["cross_az_bytes"]) == {0} and set(via["cross_az_usd"]) == {0.0}
+        checkout = table.filter(pl.col("team") == "checkout")
+        assert set(checkout["az_state"]) == {"via_tgw"}
+        total = checkout["nat_usd"] + checkout["tgw_usd"]
+        assert (checkout["total_usd"] - total).abs().max() < 1e-12
 
 
 def test_an_unknown_az_is_counted_with_nulls_never_priced(run: Run):
     for day in run.days():
         truth = az_truth_of(run, day).filter(pl.col("az_state") == "unknown")
-        # payments' space with no subnet record, and the sandbox /16: no prefix gives an AZ.
-        assert {"payments", "unattributed"} <= set(truth["team"])
+        # addresses of no known VPC: the path (and so the AZ charge) is not known
+        assert truth.height > 0
         rows = run.day(tables.TEAM_DAILY_NETWORK_COSTS, day).filter(pl.col("az_state") == "unknown")
         assert rows["nat_bytes"].sum() == truth["nat_bytes"].sum() > 0
         for column in ("cross_az_bytes", "cross_az_gb", "cross_az_usd"):
@@ -483,18 +497,27 @@ def test_the_interface_azs_setting_gives_the_nats_az_when_the_format_has_no_az_i
     stored = run.day(tables.TEAM_DAILY_NETWORK_COSTS, day)
     # No AZ for the NAT: every address is unknown, nothing priced, the NAT bytes still counted.
     blind = table(without, None)
-    assert set(blind["az_state"]) == {"unknown"}
-    assert blind["cross_az_usd"].null_count() == blind.height
+    # the TGW path needs no AZ (never charged); every other address is unknown, never priced
+    assert set(blind["az_state"]) == {"unknown", "via_tgw"}
+    unknown = blind.filter(pl.col("az_state") == "unknown")
+    assert unknown["cross_az_usd"].null_count() == unknown.height > 0
     assert blind["nat_bytes"].sum() == stored["nat_bytes"].sum()
     # The setting names the interface's AZ: the same table as from the flow log's az-id.
     configured = table(without, {company.NAT_INTERFACE: company.NAT_AZ_ID})
-    assert configured.equals(stored)
+    assert_frame_equal(configured, stored, check_exact=False, rel_tol=1e-12)
     # The flow log's az-id wins over the setting where both say.
-    assert table(flows, {company.NAT_INTERFACE: "use1-az9"}).equals(stored)
+    assert_frame_equal(
+        table(flows, {company.NAT_INTERFACE: "use1-az9"}), stored, check_exact=False, rel_tol=1e-12
+    )
     # The setting in another AZ: the NAT's own-AZ clients now cross, the others' states follow.
     elsewhere = table(without, {company.NAT_INTERFACE: "use1-az2"})
-    moved = by_az_state(elsewhere.filter(pl.col("team") == "observability"))
-    assert moved["az_state"].to_list() == ["cross_az"]
+    moved = elsewhere.filter(pl.col("tgw_state") == "egress_vpc")
+    stayed = stored.filter(pl.col("tgw_state") == "egress_vpc")
+    # the egress VPC's subnets swap states: the NAT's old AZ now crosses, the other one not
+    assert set(moved["az_state"]) == set(stayed["az_state"]) == {"same_az", "cross_az"}
+    by_state = dict(zip(moved["az_state"], moved["nat_bytes"], strict=True))
+    was = dict(zip(stayed["az_state"], stayed["nat_bytes"], strict=True))
+    assert by_state["cross_az"] == was["same_az"] and by_state["same_az"] == was["cross_az"]
 
 
 def test_a_format_without_az_id_leaves_nat_az_id_null(tmp_path):

@@ -373,6 +373,9 @@ def network_cost_reconciliation(
             f"materialize {NETWORK_USAGE.name} for {day} first"
         )
     estimated = bool(answers.row(0, named=True)["estimated"])
+    # Cost Explorer itself answers for every usage type asked (no row: nothing billed); an
+    # offline file holds only what was exported into it (no row: not known).
+    authoritative = not str(answers.row(0, named=True)["source"]).startswith("file:")
     usage = store.read_day(NETWORK_USAGE, day)
     network = store.read_day(tables.TEAM_DAILY_NETWORK_COSTS, day)
     nat_costs = store.read_day(
@@ -399,6 +402,7 @@ def network_cost_reconciliation(
             pricing.billing_gb_bytes,
             tolerance,
             today,
+            authoritative,
         )
         parts.append(table)
         status = str(numbers["status"])
@@ -432,8 +436,13 @@ def _coverage_of(
     billing_gb_bytes: int,
     tolerance: Any,
     today: date,
+    authoritative: bool = True,
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """A charge's rows and its check's metadata (``status``, ``verdict``, ``covered_pct``...)."""
+    """A charge's rows and its check's metadata (``status``, ``verdict``, ``covered_pct``...).
+
+    No billed row is "no data" only when the source could not know (an offline file) or the flow
+    logs saw nothing either; from Cost Explorer itself it is a bill of 0, and flow-log bytes
+    against it are judged (ERROR on a final day: bytes AWS did not charge)."""
     empty = pl.DataFrame(schema=COVERAGE_SCHEMA)
     label = "TGW" if charge == TGW else "inter-AZ"
     common = {
@@ -450,7 +459,7 @@ def _coverage_of(
             "cross_az_bytes column)",
         }
     flow_gb = gb(flows["bytes"].sum() / billing_gb_bytes) if flows.height else 0.0
-    if usage.is_empty():
+    if usage.is_empty() and (not authoritative or not flows.height or flow_gb == 0):
         return empty, {
             **common,
             "status": NO_DATA,

@@ -122,6 +122,16 @@ CLIENT_SPACES: tuple[ClientSpace, ...] = (
 #: when asked (``generate(..., egress_vpc_connections_per_day=N)``). The IPAM gives them the
 #: egress VPC prefix's account and no team.
 EGRESS_VPC_CLIENT_SPACE = ClientSpace("10.255.0.128/26", "unattributed", NAT_ACCOUNT, 1, NAT_AZ_ID)
+#: A second proxy subnet of the egress VPC, in another AZ than the NAT gateway: its clients pay
+#: inter-AZ transfer (the one path where it is charged: no Transit Gateway in between). Drawn
+#: from, and given its own prefix with an ``az_id`` in the IPAM, only with the multi-AZ option.
+EGRESS_VPC_OTHER_AZ_SPACE = ClientSpace(
+    "10.255.0.192/26", "unattributed", NAT_ACCOUNT, 1, "use1-az2"
+)
+EGRESS_VPC_CLIENT_SPACES: tuple[ClientSpace, ...] = (
+    EGRESS_VPC_CLIENT_SPACE,
+    EGRESS_VPC_OTHER_AZ_SPACE,
+)
 
 
 #: With the generator's multi-AZ option, each subnet's AZ ID as NetBox holds it (the prefix's
@@ -140,6 +150,7 @@ PREFIX_AZS: dict[str, str] = {
     "10.40.2.0/24": "use1-az1",
     "10.40.3.0/24": "use1-az2",
     EGRESS_VPC_CIDRS[0]: NAT_AZ_ID,
+    EGRESS_VPC_OTHER_AZ_SPACE.cidr: EGRESS_VPC_OTHER_AZ_SPACE.az_id,
     "2600:1f18:4a00:10::/64": "use1-az2",
 }
 
@@ -193,7 +204,11 @@ def netbox_export(
             },
             "tags": [],
         }
-        for i, p in enumerate(PREFIXES, start=1)
+        for i, p in enumerate(
+            PREFIXES
+            + ((Prefix(EGRESS_VPC_OTHER_AZ_SPACE.cidr, None, NAT_ACCOUNT),) if with_azs else ()),
+            start=1,
+        )
     ]
     addresses = [
         {

@@ -149,7 +149,7 @@ def generate(
         # Its own generator: the traffic above is drawn exactly as without these clients.
         egress_rng = random.Random(f"egress-vpc:{seed}")
         egress_records = _egress_vpc_records(
-            egress_rng, sim_start, sim_end, egress_vpc_connections_per_day, destinations
+            egress_rng, sim_start, sim_end, egress_vpc_connections_per_day, destinations, multi_az
         )
         _collect(taps(egress_records), windows, truth, window_s)
     planted = None
@@ -252,15 +252,16 @@ def _tgw_truth(tgw: dict, first_day: date, days: int) -> dict[str, list[dict[str
 SAME_AZ = "same_az"
 CROSS_AZ = "cross_az"
 UNKNOWN_AZ = "unknown"
+VIA_TGW = "via_tgw"  # a workload client: through the TGW, no inter-AZ charge
 
 
 def _space_of(address: str, spaces: dict[str, company.ClientSpace]) -> company.ClientSpace:
     """The client space the generator drew ``address`` from (the pool's, or the egress VPC's)."""
     if address in spaces:
         return spaces[address]
-    egress = company.EGRESS_VPC_CLIENT_SPACE
-    if ipaddress.ip_address(address) in ipaddress.ip_network(egress.cidr):
-        return egress
+    for egress in company.EGRESS_VPC_CLIENT_SPACES:
+        if ipaddress.ip_address(address) in ipaddress.ip_network(egress.cidr):
+            return egress
     raise KeyError(f"{address} was drawn from no client space of the company model")
 
 
@@ -271,7 +272,9 @@ def _az_tap(
 ) -> Iterator[tuple[Record, tuple | None]]:
     """``records`` unchanged; with ``cross_az``, each connection's two client legs (client ->
     NAT: the record's source is the client; NAT -> client: its destination) are counted per day
-    under (team, account, AZ state): [NAT bytes, cross-AZ bytes]. The client's AZ is its space's
+    under (team, account, AZ state): [NAT bytes, cross-AZ bytes]. A workload client (outside the
+    egress VPC, with an account) reaches the NAT through the Transit Gateway, where AWS charges
+    no inter-AZ transfer: state ``via_tgw``. Otherwise the client's AZ is its space's
     intended one (``ClientSpace.az_id``), the NAT's the az-id the record carries; either unknown
     makes the state unknown."""
     for record, owner in records:
@@ -279,7 +282,11 @@ def _az_tap(
             client = record.fields[3] if owner[-1] == "egress" else record.fields[4]
             client_az = _space_of(client, spaces).az_id
             nat_az = record.fields[HEADER_FIELDS.index("az-id")]
-            if client_az is None or nat_az in (None, "-"):
+            path = _tgw_state(client, owner[1])
+            if path == "workload":
+                # Through the Transit Gateway: no inter-AZ charge (AWS, 2022-04-01).
+                state = VIA_TGW
+            elif path == "unknown" or client_az is None or nat_az in (None, "-"):
                 state = UNKNOWN_AZ
             else:
                 state = SAME_AZ if client_az == nat_az else CROSS_AZ
@@ -318,12 +325,16 @@ def _egress_vpc_records(
     sim_end: datetime,
     per_day: int,
     destinations: list[tuple[Destination, float]],
+    multi_az: bool = False,
 ) -> Iterator[tuple[Record, tuple | None]]:
     """``per_day`` connections a day from a few clients inside the egress VPC, to the usual
-    destinations."""
-    space = company.EGRESS_VPC_CLIENT_SPACE
-    net = ipaddress.ip_network(space.cidr)
-    clients = [str(net.network_address + rng.randrange(1, net.num_addresses - 1)) for _ in range(8)]
+    destinations (with ``multi_az``, half of them in a subnet of another AZ than the NAT's)."""
+    spaces = company.EGRESS_VPC_CLIENT_SPACES if multi_az else (company.EGRESS_VPC_CLIENT_SPACE,)
+    clients: list[tuple[str, company.ClientSpace]] = []
+    for n in range(8):
+        space = spaces[n % len(spaces)]
+        net = ipaddress.ip_network(space.cidr)
+        clients.append((str(net.network_address + rng.randrange(1, net.num_addresses - 1)), space))
     seconds = int((sim_end - sim_start).total_seconds())
     t0 = int(sim_start.timestamp())
     dest_list = [d for d, _ in destinations]
@@ -331,7 +342,8 @@ def _egress_vpc_records(
     for _ in range(per_day * seconds // 86_400):
         start = t0 + rng.randrange(seconds)
         dest = rng.choices(dest_list, dest_weights)[0]
-        yield from _connection(rng, start, rng.choice(clients), space, dest)
+        client, space = rng.choice(clients)
+        yield from _connection(rng, start, client, space, dest)
 
 
 def _spike_destinations(

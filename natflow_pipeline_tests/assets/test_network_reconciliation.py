@@ -250,3 +250,18 @@ def test_the_offline_file_reports_no_data_not_a_failure(tmp_path):
     assert tgw.metadata["cost_explorer_gb"].value == "no data"
     assert tgw.metadata["flow_log_gb"].value == 10.0
     assert check(result, "inter_az_covered_by_flow_logs").metadata["status"].value == "NO_DATA"
+
+
+def test_cost_explorer_billing_nothing_for_bytes_the_flow_logs_saw_is_an_error(
+    tmp_path, moto_server
+):
+    """From Cost Explorer itself no row is a bill of 0 (it answers for every usage type asked):
+    flow-log bytes against it are judged, not 'no data' (an offline file could not know)."""
+    day = date(2026, 11, 22)
+    warehouse = warehouse_for(tmp_path, day, cross_az=True)
+    queue_results(moto_server, usage_response(day, []))
+    result = materialize(day, warehouse, CostExplorerResource(mode="aws", endpoint_url=moto_server))
+    for name in ("tgw_covered_by_flow_logs", "inter_az_covered_by_flow_logs"):
+        evaluation = check(result, name)
+        assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR, name
+        assert evaluation.metadata["status"].value == "ERROR", name
