@@ -110,7 +110,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "NATFLOW_EGRESS_VPC_CIDRS",
         "`network_costs.egress_vpc_cidrs`: the egress VPC's own CIDRs, comma-separated (their "
-        "clients do not cross the Transit Gateway; [Network costs](docs/network-costs.md))",
+        "clients do not cross the Transit Gateway; IPAM prefixes marked `vpc_role` = `egress` are "
+        "added; [Network costs](docs/network-costs.md))",
         ",".join(EGRESS_VPC_CIDRS),
         f"`{','.join(EGRESS_VPC_CIDRS)}`, the sample's egress VPC",
     ),
